@@ -1,0 +1,3 @@
+"""bounced: turns returned mail, complaints and delivery records into sending decisions."""
+
+__version__ = "0.1.0"

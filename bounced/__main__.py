@@ -1,0 +1,5 @@
+"""`python -m bounced` runs the command-line interface."""
+
+from bounced.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The I/O shell: Kafka, files, encoding. The only place that talks to the outside."""

@@ -1,0 +1,281 @@
+"""Frozen values and enums shared by every stage.
+
+The parser turns bytes into a `Report` (what the message says); classification turns each of its
+`Entry` values into a `Verdict` (what it means); attribution says who sent the bounced mail; a
+`Signal` joins the three for one recipient and is what the rest of the daemon consumes. All are
+immutable, slotted and keyword-only so that they are cheap to build and safe to share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a message is, as a whole."""
+
+    DSN = "dsn"  # RFC 3464 delivery status notification reporting failures or delays
+    BOUNCE = "bounce"  # a non-standard bounce (plain-text notice of an MTA or provider)
+    FEEDBACK = "feedback"  # a complaint or feedback report (ARF, JMRP, SES, unsubscribe notice)
+    AUTO_REPLY = "auto_reply"  # RFC 3834 auto-reply, vacation or out-of-office notice
+    DELIVERED = "delivered"  # a DSN that reports only delivered, relayed or expanded recipients
+    NOT_BOUNCE = "not_bounce"  # anything else: nothing to act on
+
+
+class DsnAction(StrEnum):
+    """The RFC 3464 Action field of one recipient."""
+
+    FAILED = "failed"
+    DELAYED = "delayed"
+    DELIVERED = "delivered"
+    RELAYED = "relayed"
+    EXPANDED = "expanded"
+
+
+class Reason(StrEnum):
+    """Why a recipient bounced, in Sisimai's vocabulary so that results compare with it."""
+
+    USERUNKNOWN = "userunknown"
+    HOSTUNKNOWN = "hostunknown"
+    HASMOVED = "hasmoved"
+    NOTACCEPT = "notaccept"
+    SUSPEND = "suspend"
+    MAILBOXFULL = "mailboxfull"
+    EXCEEDLIMIT = "exceedlimit"
+    SYSTEMFULL = "systemfull"
+    MESGTOOBIG = "mesgtoobig"
+    EXPIRED = "expired"
+    NETWORKERROR = "networkerror"
+    SYSTEMERROR = "systemerror"
+    MAILERERROR = "mailererror"
+    ONHOLD = "onhold"
+    UNDEFINED = "undefined"
+    BLOCKED = "blocked"
+    BADREPUTATION = "badreputation"
+    REQUIREPTR = "requireptr"
+    SPAMDETECTED = "spamdetected"
+    VIRUSDETECTED = "virusdetected"
+    FILTERED = "filtered"
+    REJECTED = "rejected"
+    POLICYVIOLATION = "policyviolation"
+    CONTENTERROR = "contenterror"
+    NORELAYING = "norelaying"
+    TOOMANYCONN = "toomanyconn"
+    SPEEDING = "speeding"
+    AUTHFAILURE = "authfailure"
+    SECURITYERROR = "securityerror"
+    FAILEDSTARTTLS = "failedstarttls"
+    NOTCOMPLIANTRFC = "notcompliantrfc"
+    SYNTAXERROR = "syntaxerror"
+    FEEDBACK = "feedback"
+    VACATION = "vacation"
+    DELIVERED = "delivered"
+
+
+class Category(StrEnum):
+    """Whose fault a reason is and what kind of reaction it calls for (DESIGN.md, classify)."""
+
+    HARD = "hard"
+    SOFT = "soft"
+    BLOCK = "block"
+    RATE = "rate"
+    AUTH = "auth"
+    COMPLAINT = "complaint"
+    AUTO_REPLY = "auto_reply"
+    DELIVERED = "delivered"
+
+
+class Action(StrEnum):
+    """The default reaction to one signal, before the policy weighs the history."""
+
+    SUPPRESS = "suppress"  # stop mailing the address everywhere
+    SUPPRESS_CLIENT = "suppress_client"  # stop mailing the address for the client complained about
+    COUNT = "count"  # count it; repeats may suppress with an expiry
+    REPUTATION = "reputation"  # counts against the sender (client, IP); never suppresses
+    THROTTLE = "throttle"  # slow the sending IP down toward that provider
+    ALERT = "alert"  # the sender's setup is wrong: tell a person
+    IGNORE = "ignore"  # auto-replies and the like
+    DELIVERED = "delivered"  # counts as a delivery
+
+
+class FeedbackType(StrEnum):
+    """RFC 5965 feedback types (plus opt-out for unsubscribe notices)."""
+
+    ABUSE = "abuse"
+    FRAUD = "fraud"
+    VIRUS = "virus"
+    OTHER = "other"
+    NOT_SPAM = "not-spam"
+    AUTH_FAILURE = "auth-failure"
+    OPT_OUT = "opt-out"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Headers:
+    """Header fields in order, names lower-cased, values unfolded and decoded."""
+
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of a field (name in lower case), or `default`."""
+        for key, value in self.fields:
+            if key == name:
+                return value
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of a field, in order."""
+        return [value for key, value in self.fields if key == name]
+
+    def __contains__(self, name: object) -> bool:
+        return any(key == name for key, _ in self.fields)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """What a report says about one recipient."""
+
+    recipient: str
+    original_recipient: str | None = None
+    action: DsnAction = DsnAction.FAILED
+    status: str | None = None  # enhanced status code as reported (or derived by the reader)
+    reply_code: int | None = None  # SMTP reply code
+    diagnostic: str = ""  # reply text or diagnostic, whitespace collapsed
+    diagnostic_type: str | None = None  # "smtp", "x-unix", ... from Diagnostic-Code
+    remote_mta: str | None = None
+    command: str | None = None  # SMTP command that failed: CONN, EHLO, MAIL, RCPT, DATA
+    hint: Reason | None = None  # a reason the format itself states unambiguously
+    feedback_type: FeedbackType | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feedback:
+    """The fields of a feedback report (RFC 5965, RFC 6591, JMRP and the like)."""
+
+    feedback_type: FeedbackType
+    user_agent: str | None = None
+    version: str | None = None
+    source_ip: str | None = None
+    original_mail_from: str | None = None
+    original_rcpt_to: tuple[str, ...] = ()
+    arrival_date: str | None = None
+    reported_domain: tuple[str, ...] = ()
+    reported_uri: tuple[str, ...] = ()
+    removal_recipient: tuple[str, ...] = ()
+    authentication_results: tuple[str, ...] = ()
+    auth_failure: str | None = None  # RFC 6591: dkim, spf, dmarc, bodyhash, ...
+    incidents: int | None = None
+    redacted: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """Everything bounced read in one message."""
+
+    kind: Kind
+    format: str  # the reader that recognised it: "rfc3464", "postfix", "arf", "ses-json", ...
+    entries: tuple[Entry, ...] = ()
+    subject: str = ""
+    sender: str = ""  # From: of the report
+    envelope_to: tuple[str, ...] = ()  # where the report was sent: VERP return paths live here
+    reporting_mta: str | None = None
+    arrival_date: str | None = None
+    original: Headers = field(default_factory=Headers)  # headers of the returned message
+    feedback: Feedback | None = None
+
+
+class Provider(StrEnum):
+    """Receiving mailbox providers, rolled up from recipient domains and MX hosts."""
+
+    GMAIL = "gmail"
+    MICROSOFT = "microsoft"
+    YAHOO = "yahoo"
+    APPLE = "apple"
+    ORANGE = "orange"
+    SFR = "sfr"
+    FREE = "free"
+    LAPOSTE = "laposte"
+    BOUYGUES = "bouygues"
+    GMX = "gmx"
+    MAILRU = "mailru"
+    YANDEX = "yandex"
+    COMCAST = "comcast"
+    ATT = "att"
+    CHARTER = "charter"
+    COX = "cox"
+    TENCENT = "tencent"
+    NETEASE = "netease"
+    ZOHO = "zoho"
+    PROTON = "proton"
+    FASTMAIL = "fastmail"
+    DOCOMO = "docomo"
+    KDDI = "kddi"
+    SOFTBANK = "softbank"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """What one entry means: the classification of one recipient."""
+
+    reason: Reason
+    category: Category
+    action: Action
+    hard: bool  # the address itself will not accept mail (Sisimai's hard bounce)
+    status: str | None  # enhanced status code, derived from the reply text when missing
+    reply_code: int | None
+    provider: Provider
+
+
+class AttributionSource(StrEnum):
+    """Where the sender of a bounced message was learnt; only a signed reference is proof."""
+
+    SIGNED_REFERENCE = "signed_reference"  # an HMAC-signed reference we put in the mail
+    HEADER = "header"  # configured headers of the returned message (unsigned)
+    FEEDBACK = "feedback"  # ARF Source-IP / Original-Mail-From
+    RECEIVED = "received"  # Received headers of the returned message
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attribution:
+    """Who sent the mail that came back. Empty when nobody can be named."""
+
+    client: str | None = None
+    campaign: str | None = None
+    sending_ip: str | None = None
+    pool: str | None = None
+    message_id: str | None = None
+    source: AttributionSource = AttributionSource.NONE
+
+    @property
+    def verified(self) -> bool:
+        """True only when a valid signature vouches for the client and campaign."""
+        return self.source is AttributionSource.SIGNED_REFERENCE
+
+
+UNATTRIBUTED = Attribution()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signal:
+    """One recipient of one report, classified and attributed: the unit the daemon acts on."""
+
+    recipient: str
+    kind: Kind
+    reason: Reason
+    category: Category
+    action: Action
+    hard: bool
+    status: str | None
+    reply_code: int | None
+    provider: Provider
+    diagnostic: str = ""
+    remote_mta: str | None = None
+    command: str | None = None
+    feedback_type: FeedbackType | None = None
+    attribution: Attribution = UNATTRIBUTED

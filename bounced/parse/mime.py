@@ -1,0 +1,351 @@
+"""A small, fast, forgiving MIME reader for returned mail.
+
+Theory of operation: the raw bytes are decoded once to `str` as UTF-8 with surrogate escapes, so
+that no byte is lost and every later step is a plain string operation in C (split, find, a few
+compiled regexes). Line ends are normalised to LF first. A part is a header block, a body and,
+for multipart and message/* types, its children. Bodies are kept raw and decoded on demand
+(transfer encoding, then charset), because most of a bounce is never looked at: the returned
+message's body in particular is only parsed when a reader asks for it.
+
+The standard library's `email` package with its default policy spends far more time per message
+than a whole bounce is worth here, and it is strict where returned mail is broken: truncated
+multiparts, missing boundaries, headers without a blank line after them, 8-bit text in any
+charset. This reader never raises on malformed structure; it raises `LimitError` only when
+the input is over a limit, so that a hostile message cannot make it do unbounded work.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from dataclasses import dataclass
+
+from bounced.errors import LimitError, ParseError
+from bounced.model import Headers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds on what one message may make the parser do."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    max_depth: int = 12  # nested multipart and message/* levels
+    max_parts: int = 256
+    max_headers: int = 1000  # fields in one header block
+    max_header_bytes: int = 256 * 1024  # one header block, folded
+
+
+DEFAULT_LIMITS = Limits()
+
+# Folded header lines (RFC 5322 section 2.2.3): a line end followed by white space.
+_FOLD = re.compile(r"\n[ \t]+")
+# RFC 2047 encoded words; the encoded text cannot hold "?" or white space, so this is linear.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]*)\?=")
+_ENCODED_GAP = re.compile(r"(\?=)[ \t]+(=\?)")
+# A parameter of a structured field: name=value or name="quoted value".
+_PARAM = re.compile(
+    r';\s*([A-Za-z0-9_.*-]{1,78})\s*=\s*(?:"((?:[^"\\]|\\.){0,2000})"|([^;\s]{0,2000}))'
+)
+_TAG = re.compile(r"<[^<>]{0,4000}>")
+_HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h\d|/li|p|div|tr)\b[^<>]{0,2000}>", re.IGNORECASE)
+_HTML_DROP = re.compile(
+    r"<(style|script|head)\b[^<>]{0,2000}>.{0,200000}?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_BLANK_RUNS = re.compile(r"[ \t]*\n(?:[ \t]*\n)+")
+_TEXT_CHARSET_ALIASES = {
+    "utf8": "utf-8",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "x-unknown": "utf-8",
+    "unknown-8bit": "utf-8",
+    "cp-850": "cp850",
+    "ks_c_5601-1987": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift-jis": "shift_jis",
+    "x-sjis": "shift_jis",
+    "iso-8859-8-i": "iso-8859-8",
+}
+
+
+def to_text(raw: bytes) -> str:
+    """Decode a whole message once: LF line ends, UTF-8 with surrogate escapes for other bytes."""
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def decode_charset(text: str, charset: str | None) -> str:
+    """Re-read text that was decoded as UTF-8 with surrogate escapes in its declared charset."""
+    name = _TEXT_CHARSET_ALIASES.get((charset or "").strip().lower(), charset or "utf-8")
+    if name == "utf-8" or (text.isascii() and "\x1b" not in text):
+        if name == "utf-8" and not text.isascii():
+            return _fix_surrogates(text)
+        return text
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode(name, "replace")
+    except LookupError:
+        return _fix_surrogates(text)
+
+
+def _fix_surrogates(text: str) -> str:
+    """Turn stray bytes that were not UTF-8 into latin-1 characters (best effort, never fails)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words in a header value; undecodable words stay as they are."""
+    if "=?" not in value:
+        return value
+    value = _ENCODED_GAP.sub(r"\1\2", value)
+    return _ENCODED_WORD.sub(_decode_word, value)
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    charset, encoding, payload = match.group(1), match.group(2), match.group(3)
+    charset = charset.split("*", 1)[0]  # RFC 2231 language suffix
+    try:
+        if encoding in "bB":
+            data = base64.b64decode(payload + "=" * (-len(payload) % 4))
+        else:
+            data = binascii.a2b_qp(payload.replace("_", " ").encode("ascii", "replace"))
+        name = _TEXT_CHARSET_ALIASES.get(charset.lower(), charset)
+        return data.decode(name, "replace")
+    except (ValueError, LookupError, binascii.Error):
+        return match.group(0)
+
+
+def parse_params(value: str) -> tuple[str, dict[str, str]]:
+    """Split a structured field such as Content-Type into its lower-cased value and parameters."""
+    head, sep, _ = value.partition(";")
+    params: dict[str, str] = {}
+    if sep:
+        for match in _PARAM.finditer(value, len(head)):
+            name = match.group(1).lower()
+            quoted = match.group(2)
+            params.setdefault(
+                name.rstrip("*"),
+                quoted.replace('\\"', '"') if quoted is not None else match.group(3),
+            )
+    return head.strip().lower(), params
+
+
+def split_header_block(text: str, start: int = 0) -> tuple[str, int]:
+    """Find the header block at `start`: returns the block and where the body starts.
+
+    Tolerant of a missing blank line: the block also ends at the first line that is neither a
+    field (``name:``) nor a continuation. An mbox ``From `` separator line is skipped.
+    """
+    if text.startswith("From ", start):
+        nl = text.find("\n", start)
+        start = len(text) if nl < 0 else nl + 1
+    end = text.find("\n\n", start)
+    if end < 0:
+        end = len(text)
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        line_end = end if nl < 0 else nl
+        if text[pos] not in " \t":
+            colon = text.find(":", pos, min(line_end, pos + 80))
+            if colon <= pos or " " in text[pos:colon].rstrip(" \t"):
+                # Not a field: the header block ends before this line.
+                return text[start : max(start, pos - 1)], pos
+        pos = line_end + 1
+    return text[start:end], min(end + 2, len(text))
+
+
+def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
+    """Parse an unfolded list of `(lower-name, value)` pairs out of a header block."""
+    if not block:
+        return Headers()
+    if len(block) > limits.max_header_bytes:
+        raise LimitError(
+            f"a header block is {len(block)} bytes, over the limit of {limits.max_header_bytes}",
+            code="header-too-large",
+        )
+    if "\n " in block or "\n\t" in block:
+        block = _FOLD.sub(" ", block)
+    lines = block.split("\n")
+    if len(lines) > limits.max_headers:
+        raise LimitError(
+            f"a header block has {len(lines)} fields, over the limit of {limits.max_headers}",
+            code="too-many-headers",
+        )
+    fields = []
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep:
+            fields.append((name.strip().lower(), value.strip()))
+    return Headers(fields=tuple(fields))
+
+
+class Part:
+    """One MIME entity: headers, a raw body, and children for multipart and message/* types."""
+
+    __slots__ = ("_text", "body", "children", "ctype", "depth", "headers", "params")
+
+    def __init__(self, headers: Headers, body: str, depth: int) -> None:
+        self.headers = headers
+        self.body = body
+        self.depth = depth
+        ctype = headers.get("content-type")
+        if ctype:
+            self.ctype, self.params = parse_params(ctype)
+            if "/" not in self.ctype:
+                self.ctype = "text/plain"
+        else:
+            self.ctype, self.params = "text/plain", {}
+        self.children: list[Part] = []
+        self._text: str | None = None
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.ctype.startswith("multipart/")
+
+    def text(self) -> str:
+        """The body with its transfer encoding and charset undone (HTML turned into text)."""
+        if self._text is None:
+            self._text = _decode_body(self)
+        return self._text
+
+    def walk(self) -> list[Part]:
+        """This part and every descendant, depth first, in document order."""
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Part {self.ctype} {len(self.body)}B {len(self.children)} children>"
+
+
+def _decode_body(part: Part) -> str:
+    cte = (part.headers.get("content-transfer-encoding") or "").strip().lower()
+    body = part.body
+    data: bytes | None = None
+    if cte == "base64":
+        try:
+            data = binascii.a2b_base64(body.encode("ascii", "ignore"))
+        except binascii.Error:
+            data = _lenient_b64(body)
+    elif cte == "quoted-printable":
+        data = binascii.a2b_qp(body.encode("utf-8", "surrogateescape"))
+    charset = part.params.get("charset")
+    if data is not None:
+        name = _TEXT_CHARSET_ALIASES.get((charset or "utf-8").strip().lower(), charset or "utf-8")
+        try:
+            text = data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        text = decode_charset(body, charset)
+    if part.ctype == "text/html":
+        text = html_to_text(text)
+    return text
+
+
+def _lenient_b64(body: str) -> bytes:
+    """Decode as much of a damaged base64 body as can be read, line by line."""
+    out = []
+    for line in body.split("\n"):
+        try:
+            out.append(binascii.a2b_base64(line.encode("ascii", "ignore")))
+        except binascii.Error:
+            break
+    return b"".join(out)
+
+
+def html_to_text(text: str) -> str:
+    """A rough rendering of HTML as text: enough to read an error message out of it."""
+    text = _HTML_DROP.sub(" ", text)
+    text = _HTML_BREAK.sub("\n", text)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    return _BLANK_RUNS.sub("\n\n", text)
+
+
+class Walker:
+    """Builds the part tree of one message while counting parts against the limits."""
+
+    __slots__ = ("limits", "parts")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.parts = 0
+
+    def entity(self, text: str, start: int, depth: int) -> Part:
+        if depth > self.limits.max_depth:
+            raise LimitError(
+                f"MIME nesting is deeper than the limit of {self.limits.max_depth}",
+                code="mime-depth",
+            )
+        self.parts += 1
+        if self.parts > self.limits.max_parts:
+            raise LimitError(
+                f"the message has more than {self.limits.max_parts} MIME parts",
+                code="too-many-parts",
+            )
+        block, body_start = split_header_block(text, start)
+        part = Part(parse_header_block(block, self.limits), text[body_start:], depth)
+        if part.is_multipart:
+            self._split(part)
+        elif part.ctype in ("message/rfc822", "message/global") and part.body:
+            part.children.append(self._embedded(part))
+        return part
+
+    def _embedded(self, part: Part) -> Part:
+        body = part.body
+        cte = (part.headers.get("content-transfer-encoding") or "").lower()
+        if cte in ("base64", "quoted-printable"):
+            body = part.text()
+        return self.entity(body.lstrip("\n"), 0, part.depth + 1)
+
+    def _split(self, part: Part) -> None:
+        boundary = part.params.get("boundary")
+        body = part.body
+        if not boundary or ("--" + boundary) not in body:
+            # Broken or missing boundary: keep the body as one text part so that it can be read.
+            part.ctype = "text/plain"
+            return
+        delimiter = "\n--" + boundary
+        pieces = ("\n" + body).split(delimiter)
+        for piece in pieces[1:]:
+            if piece.startswith("--"):
+                break
+            nl = piece.find("\n")
+            if nl < 0:
+                continue
+            part.children.append(self.entity(piece, nl + 1, part.depth + 1))
+
+
+def parse_message(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Part:
+    """Parse a whole message into its part tree. Raises only `ParseError` (and subclasses)."""
+    size = len(raw)
+    if size > limits.max_bytes:
+        raise LimitError(
+            f"the message is {size} bytes, over the limit of {limits.max_bytes}", code="too-large"
+        )
+    text = to_text(raw) if isinstance(raw, bytes) else raw
+    text = text.lstrip("\n")
+    if not text.strip():
+        raise ParseError("the message is empty", code="empty")
+    return Walker(limits).entity(text, 0, 0)
+
+
+def parse_headers_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
+    """Parse a text that starts with header fields (text/rfc822-headers, a pasted original)."""
+    block, _ = split_header_block(text.lstrip("\n"), 0)
+    return parse_header_block(block, limits)

@@ -1,0 +1,55 @@
+"""The pure pipeline for one message: parse, classify, attribute -> signals.
+
+No I/O here: the daemon and the CLI call `process` and decide what to do with the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bounced.classify import verdicts
+from bounced.model import UNATTRIBUTED, Attribution, Report, Signal
+from bounced.parse import DEFAULT_LIMITS, Limits, parse
+
+Attributor = Callable[[Report], Attribution]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result:
+    """What one message yielded."""
+
+    report: Report
+    signals: tuple[Signal, ...]
+
+
+def signals_of(report: Report, attribution: Attribution = UNATTRIBUTED) -> tuple[Signal, ...]:
+    """One signal per recipient to act on."""
+    return tuple(
+        Signal(
+            recipient=entry.recipient,
+            kind=report.kind,
+            reason=verdict.reason,
+            category=verdict.category,
+            action=verdict.action,
+            hard=verdict.hard,
+            status=verdict.status,
+            reply_code=verdict.reply_code,
+            provider=verdict.provider,
+            diagnostic=entry.diagnostic,
+            remote_mta=entry.remote_mta,
+            command=entry.command,
+            feedback_type=entry.feedback_type,
+            attribution=attribution,
+        )
+        for entry, verdict in verdicts(report)
+    )
+
+
+def process(
+    raw: bytes, *, attributor: Attributor | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Result:
+    """Parse, classify and attribute one message. Raises only `ParseError`."""
+    report = parse(raw, limits)
+    attribution = attributor(report) if attributor is not None else UNATTRIBUTED
+    return Result(report=report, signals=signals_of(report, attribution))
