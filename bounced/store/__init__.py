@@ -1,0 +1,1 @@
+"""Stores: the only place bounced remembers anything (SQLite embedded, PostgreSQL shared)."""
