@@ -1,0 +1,118 @@
+"""The daemon's configuration: one TOML file plus BOUNCED_* environment overrides.
+
+Every key has a default, so an empty file is a valid configuration for a local broker and an
+embedded SQLite store. `load_config` checks every key and type and names the file, line and key
+of the first problem (`bounced check-config` prints it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bounced.settings import Source, apply_env, load_section, read_toml
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KafkaConfig:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "bounced"
+    client_id: str = "bounced"
+    security_protocol: str = "PLAINTEXT"
+    partitions: int = 3  # used when bounced creates missing topics (`create_topics`)
+    create_topics: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicsConfig:
+    bounces: str = "bounces.raw"
+    complaints: str = "complaints.raw"
+    deliveries: str = "delivery.log"
+    commands: str = "bounced.commands"
+    signals: str = "signals"
+    suppressions: str = "suppressions"
+    throttles: str = "throttles"
+    pool: str = "pool"
+    dlq: str = "dlq"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreConfig:
+    # sqlite:///absolute/path.db, sqlite:relative/path.db or postgresql://...
+    url: str = "sqlite:bounced.db"
+    fingerprint_days: int = 8
+    event_days: int = 30
+    counter_days: int = 9
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonConfig:
+    max_batch: int = 500  # records fetched per poll
+    fetch_timeout_ms: int = 200
+    chunk: int = 64  # messages parsed between yields to the event loop
+    parse_workers: int = 0  # processes for parsing; 0 parses in the daemon's own process
+    max_in_flight: int = 5000  # records fetched but not stored; partitions pause above it
+    shutdown_timeout_seconds: float = 10.0
+    retry_initial_seconds: float = 0.2
+    retry_max_seconds: float = 30.0
+    tick_seconds: float = 5.0
+    prune_seconds: float = 600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpConfig:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8025
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogConfig:
+    format: LogFormat = LogFormat.JSON
+    level: str = "info"
+    redact_addresses: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitsConfig:
+    max_message_bytes: int = 10 * 1024 * 1024
+    max_mime_depth: int = 12
+    max_mime_parts: int = 256
+    max_headers: int = 1000
+    max_header_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    kafka: KafkaConfig = field(default_factory=KafkaConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    policy_file: str = ""  # empty: the built-in default policy
+
+
+ENV_PREFIX = "BOUNCED"
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read a config file (or defaults when `path` is None) and apply environment overrides."""
+    environ = os.environ if environ is None else environ
+    table: dict[str, Any]
+    if path is None:
+        table, source = {}, Source("(defaults)")
+    else:
+        table, source = read_toml(path)
+    table = apply_env(table, Config, environ, ENV_PREFIX)
+    return load_section(Config, table, source)

@@ -1,0 +1,1 @@
+"""Pure bookkeeping of state: counters in time buckets and the state machines' documents."""
