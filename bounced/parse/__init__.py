@@ -1,12 +1,22 @@
 """bytes -> Report: the parser.
 
 Readers are tried from the most to the least specific: feedback reports (ARF, JMRP, unsubscribe
-notices), Amazon SES JSON, RFC 3464 delivery status notifications, auto-replies, the per-MTA
-plain-text formats, and last the heuristics that read any notice that calls itself a bounce.
+notices), Amazon SES JSON, RFC 3464 delivery status notifications (a status part, or the same
+fields pasted into the text), auto-replies, the per-MTA plain-text formats, and last the
+heuristics that read any notice that calls itself a bounce.
+
+A DSN's machine-readable fields are the reference for who failed and with which status, but
+they often leave things out that the human-readable notice says: the SMTP command ("in reply
+to RCPT TO command"), the reply when there is no Diagnostic-Code, the address when
+Final-Recipient is a pipe or a bare domain. The notice is read with the same format readers as
+a plain-text bounce and what it says about each recipient fills those gaps.
+
 The contract: any bytes in, a `Report` out or `ParseError` raised, nothing else.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from bounced.errors import ParseError
 from bounced.model import DsnAction, Entry, Kind, Report
@@ -14,7 +24,7 @@ from bounced.parse import dsn, heuristics
 from bounced.parse import formats as _formats
 from bounced.parse.autoreply import read_auto_reply
 from bounced.parse.feedback import read_feedback
-from bounced.parse.fields import host_of
+from bounced.parse.fields import find_command, host_of
 from bounced.parse.message import Mail
 from bounced.parse.mime import DEFAULT_LIMITS, Limits, parse_message
 from bounced.parse.ses import read_ses, read_ses_text
@@ -31,7 +41,7 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
             report = read_ses_text(raw.decode("utf-8", "replace"))
             if report is not None:
                 return report
-        return _read(Mail(parse_message(raw, limits)))
+        return _read(Mail(parse_message(raw, limits), limits))
     except ParseError:
         raise
     except RecursionError as exc:
@@ -47,22 +57,24 @@ def _read(mail: Mail) -> Report:
     if report is not None:
         return report
     status_part = mail.status_part
-    if status_part is not None:
-        report = _read_dsn(mail, status_part.text())
+    status_text = status_part.text() if status_part is not None else dsn.find_inline(mail.notice)
+    if status_text:
+        report = _read_dsn(mail, status_text)
         if report is not None:
             return report
     auto = read_auto_reply(mail)
     if auto is not None and auto.kind is Kind.AUTO_REPLY:
         return auto
-    for fmt in _formats.FORMATS:
-        if fmt.detect(mail):
-            entries = fmt.read(mail)
-            if entries:
-                return _bounce(mail, fmt.name, entries)
+    found = _format_entries(mail)
+    if found is not None:
+        return _bounce(mail, found[0], found[1])
+    wrapped = _wrapped_bounce(mail)
+    if wrapped is not None:
+        return wrapped
     if auto is not None:
         return auto
-    if heuristics.looks_like_bounce(mail):
-        entries = heuristics.read_notice(mail)
+    if status_part is not None or heuristics.looks_like_bounce(mail):
+        entries = heuristics.read_notice(mail) or heuristics.fallback_recipients(mail)
         if entries:
             return _bounce(mail, "heuristic", entries)
     return Report(
@@ -75,11 +87,61 @@ def _read(mail: Mail) -> Report:
     )
 
 
+def _format_entries(mail: Mail) -> tuple[str, list[Entry]] | None:
+    """The recipients the notice names, read by the first format that knows it."""
+    for fmt in _formats.FORMATS:
+        if fmt.detect(mail):
+            entries = fmt.read(mail)
+            if entries:
+                return fmt.name, entries
+    return None
+
+
+def _notice_entries(mail: Mail) -> list[Entry]:
+    """What the notice says about each recipient: by its format, else by the heuristics."""
+    found = _format_entries(mail)
+    if found is not None:
+        return found[1]
+    return heuristics.read_notice(mail)
+
+
+def _wrapped_bounce(mail: Mail) -> Report | None:
+    """The report of a bounce that this message wraps (forwarded, or quoted by a relay)."""
+    inner = mail.returned
+    if inner is None or not (
+        inner.content_type == "multipart/report"
+        or heuristics.DAEMON_SENDER.search(inner.sender)
+        or inner.status_part is not None
+    ):
+        return None
+    report = _read(inner)
+    if report.kind not in (Kind.DSN, Kind.BOUNCE) or not report.entries:
+        return None
+    return replace(report, subject=mail.subject, sender=mail.sender, envelope_to=mail.envelope_to)
+
+
 def _read_dsn(mail: Mail, status_text: str) -> Report | None:
     fields = dsn.parse_status(status_text)
-    entries = dsn.entries_from_status(fields, mail.notice)
+    groups = fields.recipients
+    told: list[Entry] | None = None
+    if not groups:
+        return None
+    if any(group.recipient is None for group in groups):
+        told = _notice_entries(mail)
+        stand_ins = mail.failed_recipients + [e.recipient for e in told]
+    else:
+        stand_ins = mail.failed_recipients
+    entries = [entry for _, entry in dsn.read_groups(fields, stand_ins)]
     if not entries:
         return None
+    failing = [e for e in entries if e.action not in _PASSING]
+    if any(not e.diagnostic for e in failing):
+        # Nothing from the remote host in the fields: read the notice as a whole.
+        if told is None:
+            told = _notice_entries(mail)
+        entries = _complete(entries, told)
+    elif any(e.command is None for e in failing):
+        entries = [_command_from_notice(e, mail.notice) for e in entries]
     kind = Kind.DELIVERED if all(e.action in _PASSING for e in entries) else Kind.DSN
     return Report(
         kind=kind,
@@ -92,6 +154,42 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
         arrival_date=fields.message.get("arrival-date"),
         original=mail.original,
     )
+
+
+def _command_from_notice(entry: Entry, text: str) -> Entry:
+    """The entry with the SMTP command its paragraph of the notice names, if it lacked one."""
+    if entry.command is not None or entry.action in _PASSING:
+        return entry
+    command = find_command(dsn.paragraph(text, entry.recipient))
+    return entry if command is None else replace(entry, command=command)
+
+
+def _complete(entries: list[Entry], told: list[Entry]) -> list[Entry]:
+    """Fill what the DSN fields left out with what the notice says about the same recipient."""
+    by_address = {e.recipient.lower(): e for e in told}
+    if len(told) == 1 and len(entries) == 1:
+        by_address.setdefault(entries[0].recipient.lower(), told[0])
+    out = []
+    for entry in entries:
+        other = by_address.get(entry.recipient.lower())
+        if other is None and entry.original_recipient:
+            other = by_address.get(entry.original_recipient.lower())
+        if other is None:
+            out.append(entry)
+            continue
+        diagnostic = entry.diagnostic or other.diagnostic
+        out.append(
+            replace(
+                entry,
+                diagnostic=diagnostic,
+                command=entry.command or other.command,
+                reply_code=entry.reply_code or other.reply_code,
+                remote_mta=entry.remote_mta or other.remote_mta,
+                hint=entry.hint or other.hint,
+                status=entry.status or other.status,
+            )
+        )
+    return out
 
 
 def _bounce(mail: Mail, name: str, entries: list[Entry]) -> Report:

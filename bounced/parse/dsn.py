@@ -1,32 +1,75 @@
-"""RFC 3464 delivery status notifications.
+"""RFC 3464 delivery status notifications (and their RFC 1894 ancestors).
 
 The machine-readable part (message/delivery-status) is a block of per-message fields followed
-by one block per recipient. Real reports bend every rule: blocks not separated by blank lines,
-Final-Recipient missing (then Original-Recipient or X-Actual-Recipient stands in), status
-fields holding free text, Diagnostic-Code folded over many lines, or no diagnostic at all
-(then the human-readable part is read for the reply the remote host gave). This module reads
-the fields; `read_dsn` turns them into entries.
+by one block per recipient, blocks separated by blank lines. Real reports bend every rule, and
+this reader bends with them:
+
+* blocks not separated by blank lines: a recipient field (or Action, Status, Diagnostic-Code)
+  that is already set in the current group starts the next group;
+* fields in any order: a group that starts with Action and names its recipient last (Mimecast,
+  Sun Messaging Server) is one group, not two;
+* Final-Recipient that is not an address (a pipe, a file, ``@host`` with no local part, a
+  source route): Original-Recipient, X-Actual-Recipient, the notice and the bounce's
+  X-Failed-Recipients stand in, in that order;
+* ``rfc822;``, ``RFC/822;``, angle brackets and comments around addresses;
+* status fields holding free text, folded Diagnostic-Code over many lines;
+* the fields pasted into a plain-text body instead of a status part (old sendmail, PMDF,
+  broken multiparts): `find_inline` locates them.
+
+`parse_status` reads the fields; `read_groups` turns each group into an entry.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from bounced.model import DsnAction, Entry
+from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import fields as F
+from bounced.parse.entry import make_entry
 from bounced.parse.mime import parse_header_block
 
-_RECIPIENT_FIELDS = ("final-recipient", "original-recipient", "x-actual-recipient")
+_RECIPIENT_SLOTS = {
+    "final-recipient": "final",
+    "original-recipient": "original",
+    "x-actual-recipient": "actual",
+}
+# Per-recipient fields (RFC 3464 section 2.3 and common extensions); anything else before the
+# first recipient group is a per-message field.
+_PER_RECIPIENT = frozenset(
+    {
+        "action",
+        "status",
+        "diagnostic-code",
+        "remote-mta",
+        "last-attempt-date",
+        "will-retry-until",
+        "final-log-id",
+        "x-supplementary-info",
+        "x-display-name",
+    }
+)
 _ACTIONS = {
     "failed": DsnAction.FAILED,
     "failure": DsnAction.FAILED,
+    "fail": DsnAction.FAILED,
+    "expired": DsnAction.FAILED,
     "delayed": DsnAction.DELAYED,
+    "delay": DsnAction.DELAYED,
     "delivered": DsnAction.DELIVERED,
     "deliverable": DsnAction.DELIVERED,
     "relayed": DsnAction.RELAYED,
     "expanded": DsnAction.EXPANDED,
-    "expired": DsnAction.DELAYED,
 }
+# A DSN field at the start of a line, for finding fields pasted into a plain-text body.
+_INLINE_FIELD = re.compile(
+    r"^(?:Reporting-MTA|Received-From-MTA|Arrival-Date|Original-Envelope-Id|X-Postfix-[\w-]{1,30}|"
+    r"Final-Recipient|Original-Recipient|X-Actual-Recipient|Action|Status|Remote-MTA|"
+    r"Diagnostic-Code|Last-Attempt-Date|Will-Retry-Until|Final-Log-ID|DSN-Gateway)[ \t]{0,4}:",
+    re.IGNORECASE | re.MULTILINE,
+)
+_INLINE_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient[ \t]{0,4}:", re.I | re.M)
+_INLINE_ACTION = re.compile(r"^(?:Action|Status)[ \t]{0,4}:", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(slots=True)
@@ -41,15 +84,26 @@ class RecipientFields:
     diagnostic: str | None = None
     diagnostic_type: str | None = None
     remote_mta: str | None = None
+    starts_with_recipient: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
+    def has_recipient(self) -> bool:
+        return bool(self.final or self.original or self.actual)
+
+    @property
     def recipient(self) -> str | None:
+        """The best address the group names: Final-Recipient if it is one, else a stand-in."""
         for value in (self.final, self.original, self.actual):
             if value:
                 address = F.clean_address(value)
-                if "@" in address:
+                if F.is_address(address):
                     return address
+        return None
+
+    @property
+    def raw_recipient(self) -> str | None:
+        """What Final-Recipient (or its stand-in) says, address or not."""
         for value in (self.final, self.original, self.actual):
             if value:
                 return F.clean_address(value) or None
@@ -66,48 +120,107 @@ class StatusFields:
 
 def parse_status(text: str) -> StatusFields:
     """Read a message/delivery-status body into per-message and per-recipient fields."""
-    headers = parse_header_block(_strip_blank_lines(text))
     out = StatusFields()
-    current: RecipientFields | None = None
-    for name, value in headers.fields:
-        if name in _RECIPIENT_FIELDS:
-            slot = {"final-recipient": "final", "original-recipient": "original"}.get(
-                name, "actual"
-            )
-            # A recipient field already set in the current group starts a new group; so does a
-            # recipient after the group's Action (blocks not separated by blank lines).
-            if (
-                current is None
-                or getattr(current, slot) is not None
-                or (slot != "actual" and current.action is not None)
-            ):
-                current = RecipientFields()
-                out.recipients.append(current)
-            setattr(current, slot, value)
-            continue
-        if current is None:
-            out.message.setdefault(name, value)
-            if name not in ("action", "status", "diagnostic-code", "remote-mta"):
+    for block in _blocks(text):
+        current: RecipientFields | None = None
+        for name, value in parse_header_block(block).fields:
+            slot = _RECIPIENT_SLOTS.get(name)
+            if slot is None and name not in _PER_RECIPIENT:
+                if current is None:
+                    out.message.setdefault(name, value)
+                else:
+                    current.extra.setdefault(name, value)
                 continue
-            current = RecipientFields()
-            out.recipients.append(current)
-        if name == "action":
-            current.action = current.action or value
-        elif name == "status":
-            current.status = current.status or value
-        elif name == "diagnostic-code":
-            if current.diagnostic is None:
-                current.diagnostic_type, current.diagnostic = F.split_type(value)
-        elif name == "remote-mta":
-            current.remote_mta = current.remote_mta or value
-        else:
-            current.extra.setdefault(name, value)
+            if current is None or _starts_new_group(current, name, slot):
+                current = RecipientFields(starts_with_recipient=slot is not None)
+                out.recipients.append(current)
+            _set(current, name, slot, value)
+    out.recipients = _merge_orphans(out.recipients)
     return out
 
 
-def _strip_blank_lines(text: str) -> str:
-    """Join the blocks of a status body so that one header parser reads them all."""
-    lines = [line for line in text.split("\n") if line.strip()]
+def _blocks(text: str) -> list[str]:
+    """The blank-line separated blocks of a status body (continuation lines kept)."""
+    blocks: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            lines.append(line.rstrip())
+        elif lines:
+            blocks.append("\n".join(lines))
+            lines = []
+    if lines:
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def _starts_new_group(current: RecipientFields, name: str, slot: str | None) -> bool:
+    if slot is not None:
+        if getattr(current, slot) is not None:
+            return True
+        # "Final-Recipient, Action, ..., Original-Recipient, Final-Recipient": the next group.
+        return current.starts_with_recipient and current.action is not None
+    if not current.has_recipient:
+        return False
+    if name == "action":
+        return current.action is not None
+    if name == "status":
+        return current.status is not None
+    if name == "diagnostic-code":
+        return current.diagnostic is not None
+    return False
+
+
+def _set(current: RecipientFields, name: str, slot: str | None, value: str) -> None:
+    if slot is not None:
+        setattr(current, slot, value)
+    elif name == "action":
+        current.action = value
+    elif name == "status":
+        current.status = value
+    elif name == "diagnostic-code":
+        current.diagnostic_type, current.diagnostic = F.split_type(value)
+    elif name == "remote-mta":
+        current.remote_mta = value
+    else:
+        current.extra.setdefault(name, value)
+
+
+def _merge_orphans(groups: list[RecipientFields]) -> list[RecipientFields]:
+    """Fold a group without a recipient into the next one (fields split by a blank line)."""
+    out: list[RecipientFields] = []
+    pending: RecipientFields | None = None
+    for group in groups:
+        if pending is not None:
+            for name in ("action", "status", "diagnostic", "diagnostic_type", "remote_mta"):
+                if getattr(group, name) is None:
+                    setattr(group, name, getattr(pending, name))
+            pending = None
+        if group.has_recipient:
+            out.append(group)
+        else:
+            pending = group
+    return out
+
+
+def find_inline(text: str) -> str | None:
+    """The DSN fields pasted into a plain-text body, if there are some, as one text."""
+    recipient = _INLINE_RECIPIENT.search(text)
+    if recipient is None or _INLINE_ACTION.search(text, max(0, recipient.start() - 2000)) is None:
+        return None
+    first = _INLINE_FIELD.search(text, max(0, recipient.start() - 3000))
+    start = first.start() if first is not None else recipient.start()
+    lines: list[str] = []
+    for line in text[start:].split("\n"):
+        if (
+            not line.strip()
+            or line[0] in " \t"
+            or _INLINE_FIELD.match(line)
+            or line[:2].lower() == "x-"
+        ):
+            lines.append(line)
+        else:
+            break
     return "\n".join(lines)
 
 
@@ -115,62 +228,83 @@ def parse_action(value: str | None) -> DsnAction | None:
     """The DSN action named by a field value (tolerating the common misspellings)."""
     if not value:
         return None
-    word = value.strip().lower().split(" ", 1)[0].rstrip(".;:")
+    word = value.strip().lower().split(" ", 1)[0].rstrip(".;:,")
     return _ACTIONS.get(word)
 
 
-def entries_from_status(status: StatusFields, notice: str) -> list[Entry]:
-    """One entry per recipient group; the notice text fills in a missing diagnostic."""
-    entries: list[Entry] = []
+def read_groups(
+    status: StatusFields, stand_ins: list[str] | None = None
+) -> list[tuple[RecipientFields, Entry]]:
+    """One entry per recipient group, with the group it came from.
+
+    A group whose recipient is not an address takes the next unused stand-in (the bounce's
+    X-Failed-Recipients, addresses the notice names) when there is one.
+    """
+    out: list[tuple[RecipientFields, Entry]] = []
     seen: set[str] = set()
+    spare = [a for a in (stand_ins or []) if F.is_address(a)]
     for group in status.recipients:
         recipient = group.recipient
-        if not recipient or recipient.lower() in seen:
+        if recipient is None:
+            raw = group.raw_recipient or ""
+            recipient = _stand_in(raw, spare, seen)
+            if recipient is None:
+                continue
+        key = recipient.lower()
+        if key in seen:
             continue
-        seen.add(recipient.lower())
-        action = parse_action(group.action)
-        status_code = F.find_status(group.status or "")
-        diagnostic = F.collapse(group.diagnostic or "")
-        if not diagnostic and notice:
-            diagnostic = notice_paragraph(notice, recipient)
-        if action is None:
-            action = _action_from_status(status_code)
-        original = F.clean_address(group.original) if group.original else None
-        entries.append(
-            Entry(
-                recipient=recipient,
-                original_recipient=original if original and original != recipient else None,
-                action=action,
-                status=status_code,
-                reply_code=F.find_reply_code(diagnostic),
-                diagnostic=diagnostic,
-                diagnostic_type=group.diagnostic_type,
-                remote_mta=F.host_of(group.remote_mta),
-                command=F.find_command(diagnostic),
-            )
-        )
-    return entries
+        seen.add(key)
+        out.append((group, _entry(group, recipient)))
+    return out
 
 
-def _action_from_status(status: str | None) -> DsnAction:
-    if status and status[0] == "2":
-        return DsnAction.DELIVERED
-    if status and status[0] == "4":
-        return DsnAction.DELAYED
-    return DsnAction.FAILED
+def _stand_in(raw: str, spare: list[str], seen: set[str]) -> str | None:
+    """An address for a group whose Final-Recipient is none: one named in it, else a spare."""
+    inside = F.find_address(raw)
+    if inside is not None and "@" in raw and not raw.startswith("@"):
+        candidates = [a for a in spare if a.lower() == inside.lower()]
+        if candidates or not spare:
+            return inside
+    for address in spare:
+        if address.lower() not in seen:
+            return address
+    return None
 
 
-def notice_paragraph(notice: str, recipient: str) -> str:
-    """The paragraph of a notice that speaks of one recipient (its diagnostic, usually)."""
-    lowered = notice.lower()
-    at = lowered.find(recipient.lower())
+def _entry(group: RecipientFields, recipient: str) -> Entry:
+    action_word = (group.action or "").strip().lower()
+    original = F.clean_address(group.original) if group.original else None
+    status = F.find_status(group.status or "")
+    diagnostic = group.diagnostic or ""
+    if status is None:
+        status = F.find_status(diagnostic)
+    return make_entry(
+        recipient,
+        diagnostic,
+        status=status,
+        action=parse_action(group.action),
+        remote_mta=F.host_of(group.remote_mta),
+        hint=Reason.EXPIRED if action_word.startswith("expired") else None,
+        diagnostic_type=group.diagnostic_type,
+        original_recipient=original if original and F.is_address(original) else None,
+    )
+
+
+def paragraph(notice: str, recipient: str) -> str:
+    """The paragraph of a notice that speaks of one recipient (its diagnostic, usually).
+
+    When the paragraph is only the address line (Postfix, Exim, qmail put the reply below it),
+    the next paragraph comes with it.
+    """
+    at = notice.find(recipient)
     if at < 0:
-        return ""
-    start = lowered.rfind("\n\n", 0, at)
+        at = notice.lower().find(recipient.lower())
+        if at < 0:
+            return ""
+    start = notice.rfind("\n\n", 0, at)
     start = 0 if start < 0 else start + 2
-    end = lowered.find("\n\n", at)
-    # Keep the next paragraph when this one is only the address line (Exim, qmail, Courier).
+    end = notice.find("\n\n", at)
     if end >= 0 and "\n" not in notice[at:end].strip():
-        following = lowered.find("\n\n", end + 2)
+        following = notice.find("\n\n", end + 2)
         end = len(notice) if following < 0 else following
-    return F.collapse(notice[start : len(notice) if end < 0 else end])
+    return notice[start : len(notice) if end < 0 else end]

@@ -113,7 +113,7 @@ def _read_arf(mail: Mail, fields: Headers) -> Report:
 
 
 def _recipients_from_original(original: Headers) -> list[str]:
-    for name in ("x-hmxmroriginalrecipient", "x-original-to", "delivered-to", "to"):
+    for name in ("x-hmxmroriginalrecipient", "to", "x-original-to", "delivered-to"):
         value = original.get(name)
         if not value or _UNDISCLOSED.search(value):
             continue

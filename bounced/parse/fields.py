@@ -8,36 +8,84 @@ from __future__ import annotations
 
 import re
 
-# An e-mail address as bounces print it. Local parts are liberal (quoted strings are rare
-# in bounces and not supported); the domain needs at least one label. Bounded on both sides.
-ADDRESS = re.compile(
-    r"(?<![\w.!#$%&'*+/=?^`{|}~-])"
-    r"([\w.!#$%&'*+/=?^`{|}~-]{1,200}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,10})",
-    re.ASCII,
-)
-# Enhanced status code (RFC 3463): class.subject.detail; detail up to three digits.
-STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
-# An SMTP reply code at the start of a reply line ("550 ", "550-", "550 5.1.1").
-REPLY = re.compile(r"(?<![\d.\w])([245][0-9][0-9])(?:[ -]|$)(?!\S*%)")
+# The characters of a local part as bounces print it (quoted strings are rare in bounces and
+# not supported); "%" and "/" appear in gatewayed addresses.
+LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]{1,200}"
+DOMAIN = r"[\w-]{1,63}(?:\.[\w-]{1,63}){0,10}"
+# An e-mail address as bounces print it. The domain needs at least one label. Bounded on both
+# sides; never starts in the middle of a word.
+ADDRESS = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])(" + LOCAL + "@" + DOMAIN + ")", re.ASCII)
+_WHOLE_ADDRESS = re.compile(LOCAL + "@" + DOMAIN, re.ASCII)
+# Enhanced status code (RFC 3463): class.subject.detail; detail up to three digits. Not part of
+# a longer dotted number (an IP address, a version "v2.1.3").
+STATUS = re.compile(r"(?<![\d.vV])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
+# An SMTP reply code at the start of a reply ("550 ", "550-", "550 5.1.1"), not inside a number,
+# an address or a percentage.
+REPLY = re.compile(r"(?<![\d.\w#-])([245][0-9][0-9])(?:[ -]|$)(?!\S*%)")
+
+# Phrases that say which SMTP command a reply answered, most explicit first, matched against
+# the lower-cased text. Each names the MTA whose wording it is; the group captures the command.
 _COMMAND = re.compile(
-    r"\b(?:in reply to (?:end of )?|after |while sending |to |did not like our )?"
-    r"(RCPT TO|MAIL FROM|DATA|EHLO|HELO|STARTTLS|AUTH|end of data|final DATA|message body)\b",
-    re.IGNORECASE,
+    r"in reply to (?:the )?(?P<a>rcpt to|mail from|end of data|data|ehlo|helo|xforward|"
+    r"starttls|auth|xclient|connect)\b|"  # Postfix "(in reply to RCPT TO command)"
+    r"(?:error|response) from remote (?:mail )?server after (?:pipelined )?"
+    r"(?P<b>rcpt to|mail from|end of data|data|initial connection|ehlo|helo|"
+    r"starttls|auth)|"  # Exim "SMTP error from remote mail server after RCPT TO:<...>"
+    r"lmtp error after (?P<c>rcpt to|mail from|end of data|data)|"  # Exim LMTP
+    r"did not like our (?P<d>rcpt to|mail from|final data|data|ehlo|helo)|"  # DragonFly DMA
+    r"(?P<rcpt>does not like recipient)|"  # qmail-remote
+    r"(?P<data>failed on data command|failed after i sent the message)|"  # qmail-remote
+    r"(?P<conn>but greeting failed|after initial connection)|"  # qmail-remote, Exim
+    r"(?P<helo>but my name was rejected)|"  # qmail-remote
+    r"(?P<mail>but sender was rejected)|"  # qmail-remote
+    r"^>>> ?(?P<e>rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b|"  # sendmail transcript
+    r"\bsmtp:(?P<f>rcpt|mail|data|ehlo|helo|conn)\b|"  # anonymous MTA "SMTP:RCPT host ..."
+    r"\bstep: ?(?P<g>rcpt|mail|data|ehlo|helo|conn)\b",  # anonymous MTA "STEP: DATA SEND"
+    re.MULTILINE,
 )
+# Cheap test before the regex: one of these must be in the lower-cased text.
+_COMMAND_KEYS = (
+    "reply to",
+    "server after",
+    "lmtp error",
+    "like our",
+    "like recipient",
+    "failed on",
+    "failed after",
+    "greeting",
+    "initial connection",
+    "name was",
+    "sender was",
+    ">>>",
+    "smtp:",
+    "step:",
+)
+# Failing that, the last command a transcript or a reply names.
+_COMMAND_WORD = re.compile(r"\b(rcpt to|mail from)\b")
 _COMMAND_NAMES = {
     "rcpt to": "RCPT",
+    "rcpt": "RCPT",
     "mail from": "MAIL",
+    "mail": "MAIL",
     "data": "DATA",
     "end of data": "DATA",
     "final data": "DATA",
-    "message body": "DATA",
     "ehlo": "EHLO",
     "helo": "HELO",
     "starttls": "STARTTLS",
     "auth": "AUTH",
+    "xforward": "XFORWARD",
+    "xclient": "XCLIENT",
+    "connect": "CONN",
+    "conn": "CONN",
+    "initial connection": "CONN",
+    "quit": "QUIT",
 }
-_TYPE_PREFIX = re.compile(r"^\s*([A-Za-z][\w-]{0,20})\s*;\s*")
+_COMMAND_GROUPS = {"rcpt": "RCPT", "data": "DATA", "conn": "CONN", "helo": "EHLO", "mail": "MAIL"}
+_TYPE_PREFIX = re.compile(r"^\s*([A-Za-z][\w/-]{0,20})\s*;\s*")
 _SPACE = re.compile(r"\s+")
+# A source route before an address: "@relay.example,@other.example:user@host".
+_SOURCE_ROUTE = re.compile(r"^@[^:]{1,300}:")
 
 
 def collapse(text: str) -> str:
@@ -46,7 +94,11 @@ def collapse(text: str) -> str:
 
 
 def clean_address(value: str) -> str:
-    """The bare address of a recipient field value: no type, angle brackets, quotes or mailto."""
+    """The bare address of a recipient field value.
+
+    Drops the address type (``rfc822;``, ``RFC/822;``), angle brackets, quotes, comments,
+    ``mailto:`` and a source route (``@relay:user@host``).
+    """
     value = value.strip()
     match = _TYPE_PREFIX.match(value)
     if match:
@@ -57,10 +109,19 @@ def clean_address(value: str) -> str:
         inner = value[start + 1 : end if end > 0 else len(value)]
         if "@" in inner or "@" not in value:
             value = inner
+    elif "(" in value and "@" in value:
+        value = value[: value.find("(")] if value.find("(") > value.find("@") else value
     value = value.strip().strip("\"'<>()[];:,.").strip()
-    if value.lower().startswith("mailto:"):
+    if value[:7].lower() == "mailto:":
         value = value[7:]
+    if value.startswith("@"):
+        value = _SOURCE_ROUTE.sub("", value)
     return value
+
+
+def is_address(value: str) -> bool:
+    """True for ``local@domain`` with nothing else around it."""
+    return _WHOLE_ADDRESS.fullmatch(value) is not None
 
 
 def find_address(text: str) -> str | None:
@@ -86,12 +147,24 @@ def split_type(value: str) -> tuple[str | None, str]:
     return None, value
 
 
-def find_status(text: str) -> str | None:
-    """The first enhanced status code in a text, or None."""
-    match = STATUS.search(text)
-    if not match:
-        return None
+def _status_of(match: re.Match[str]) -> str:
     return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+
+
+def find_status(text: str) -> str | None:
+    """The enhanced status code of a text: the first specific one, else the first generic one.
+
+    A generic code (x.0.0) often precedes the code that says what happened ("550 5.0.0 ...
+    5.1.1 user unknown"), so the first code with a non-zero subject or detail wins.
+    """
+    generic: str | None = None
+    for match in STATUS.finditer(text):
+        code = _status_of(match)
+        if code[2:] != "0.0":
+            return code
+        if generic is None:
+            generic = code
+    return generic
 
 
 def find_reply_code(text: str) -> int | None:
@@ -102,10 +175,20 @@ def find_reply_code(text: str) -> int | None:
 
 def find_command(text: str) -> str | None:
     """The SMTP command a reply answered, when the text says so."""
-    match = _COMMAND.search(text)
-    if not match:
-        return None
-    return _COMMAND_NAMES.get(match.group(1).lower())
+    lowered = text.lower()
+    match = _COMMAND.search(lowered) if any(k in lowered for k in _COMMAND_KEYS) else None
+    if match is None:
+        if "rcpt to" not in lowered and "mail from" not in lowered:
+            return None
+        words = _COMMAND_WORD.findall(lowered)
+        return _COMMAND_NAMES[words[-1]] if words else None
+    for name, value in match.groupdict().items():
+        if value is None:
+            continue
+        if name in _COMMAND_GROUPS:
+            return _COMMAND_GROUPS[name]
+        return _COMMAND_NAMES.get(collapse(value))
+    return None
 
 
 def host_of(value: str | None) -> str | None:
@@ -114,4 +197,8 @@ def host_of(value: str | None) -> str | None:
         return None
     _, value = split_type(value)
     value = value.strip().strip("[]()<>;").split()[0] if value.strip() else ""
+    value = value.strip("[]()<>;,")
+    host, colon, port = value.rpartition(":")
+    if colon and port.isdigit() and "." in host and ":" not in host:
+        value = host  # "mx.example.com:25"
     return value.rstrip(".").lower() or None

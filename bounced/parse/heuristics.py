@@ -1,30 +1,42 @@
 """The last resort: read a plain-text bounce of a format no reader knows.
 
 How it works: a message is taken for a bounce only if it says so (a delivery-system sender, a
-bounce subject, or a null Return-Path with bounce wording). The notice, the text before the
-returned message, is then searched for recipients in tiers, most specific first: an address
-alone at the start of a line or followed by a colon or an error; an address after
-"recipient" or "RCPT TO"; an address in angle brackets; finally any address. The first tier
-that finds one wins, so that a "contact postmaster@..." further down never outranks a real
-recipient line. Each recipient's diagnostic is the text that follows it up to the next
-recipient or the end of its paragraph. Addresses of the report's own sender and recipient and
-of the returned message's sender are never recipients.
+bounce subject, or a null Return-Path with bounce wording). When the bounce names its failed
+recipients in an X-Failed-Recipients header, those are the recipients and the notice only
+supplies their diagnostics. Otherwise the notice, the text before the returned message, is
+searched for recipients in tiers, most specific first:
+
+1. an address that opens a line (after indentation, a bullet, a number, ``>>>`` or ``<``);
+2. an address after a word that introduces a recipient ("Recipient address:", "RCPT TO:",
+   "delivering your mail to", "undeliverable to", ...);
+3. an address in angle brackets;
+4. any address.
+
+The first tier that finds one wins, so that a "contact postmaster@..." further down never
+outranks a real recipient line. Each recipient's diagnostic is the text that follows it up to
+the next recipient (see `notice.segments`). Addresses of the report's own sender and receiver
+and of the returned message's sender are never recipients; nor, below the first tier, are
+role addresses such as postmaster@.
 """
 
 from __future__ import annotations
 
 import re
 
-from bounced.model import DsnAction, Entry
+from bounced.model import Entry
 from bounced.parse import fields as F
+from bounced.parse import notice
+from bounced.parse.entry import make_entry
 from bounced.parse.message import Mail
 
 # Who sends bounces (From: display names and local parts).
 DAEMON_SENDER = re.compile(
-    r"mailer[-_ ]?daemon|postmaster|mail[-_ ]?daemon|mail delivery (?:subsystem|system)|"
+    r"mailer[-_ ]?daemon|postmaster|post_master|mail[-_ ]?daemon|"
+    r"mail delivery (?:subsystem|system)|mail deliver system|"
     r"mail administrator|delivery (?:status )?notification|internet mail delivery|"
     r"(?:mail|message) ?router|mdaemon|smtp ?gateway|\bbounces?@|\bnobody@|"
-    r"system administrator|mail ?system|microsoftexchange|returned mail",
+    r"system administrator|mail ?system|microsoftexchange|returned mail|"
+    r"mail\.delivery\.system|mailmaster|\bmta\b",
     re.IGNORECASE,
 )
 # Subjects of bounces across MTAs and locales.
@@ -36,7 +48,7 @@ BOUNCE_SUBJECT = re.compile(
     r"delivery incomplete|warning: (?:could not|message)|rejected|bounce|unzustellbar|"
     r"non remis|no entregado|non recapitabile|onbestelbaar|nie dostarczono|"
     r"配信|エラー|未達|不達|unable to deliver|permanent error|mail failure|nondeliverable|"
-    r"delivery notification",
+    r"delivery notification|failure delivery|delevery",
     re.IGNORECASE,
 )
 # Wording of a bounce body, for messages with a null sender but nothing else to go by.
@@ -48,27 +60,33 @@ BOUNCE_WORDING = re.compile(
     re.IGNORECASE,
 )
 
-_A = r"<?([\w.!#$%&'*+/=?^`{|}~-]{1,200}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,10})>?"
-# Tiers of recipient patterns, most specific first (see the module docstring).
+_A = r"<?(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + r")>?"
+_BOUNDARY = r"(?<![\w.!#$%&'*+/=?^`{|}~-])"
+# Tiers of recipient anchors, most specific first (see the module docstring).
 _TIERS = (
     re.compile(
-        r"^[ \t]*(?:\d{1,3}[.)][ \t]+)?"
+        r"^[ \t]{0,12}(?:[*>•・-]{1,3}[ \t]{0,4}|\d{1,3}[.)][ \t]{1,4}|"
+        r"(?:[245]\d\d[ -])?)"
+        + _BOUNDARY
         + _A
-        + r"[ \t]*(?::|\.\.\.|[ \t]on[ \t]|[ \t]-[ \t]|[ \t]\(|"
-        r"[ \t]{2,}|$)",
+        + r"(?=[ \t]*(?::|\.\.\.|[ \t]on[ \t]|[ \t]-|[ \t][(\[<]|[ \t]{2,}|,|;|$))",
         re.MULTILINE | re.ASCII,
     ),
     re.compile(
-        r"(?:recipient(?:\(s\)|s)?|rcpt to|adresse|address(?:es)?|destinatario|empf[äa]nger|"
-        r"mailbox|to|for)[ \t]*:?[ \t]*<?" + _A[2:],
+        r"\b(?:recipient(?:\(s\)|s)?|rcpt to|(?:e-?mail )?address(?:es)?|adresse|"
+        r"destinatario|empf[äa]nger|mailbox|(?:delivering|deliver|delivery)(?: your)?"
+        r"(?: (?:mail|message|e-?mail))? to|undeliverable to|failed(?: recipient)?|"
+        r"not be delivered to|could not be delivered to|delivery to)[ \t]{0,4}:?[ \t]{0,4}"
+        + _BOUNDARY
+        + _A,
         re.IGNORECASE | re.ASCII,
     ),
-    re.compile(r"<([\w.!#$%&'*+/=?^`{|}~-]{1,200}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,10})>", re.ASCII),
-    F.ADDRESS,
+    re.compile(r"<(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + ")>", re.ASCII),
+    re.compile(_BOUNDARY + r"(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + ")", re.ASCII),
 )
-_NOT_RECIPIENT = re.compile(
+_ROLE = re.compile(
     r"^(?:mailer-daemon|postmaster|abuse|noreply|no-reply|root|hostmaster|webmaster|"
-    r"administrator|admin|support|help|security)@",
+    r"administrator|admin|support|help|security|info)@",
     re.IGNORECASE,
 )
 
@@ -84,7 +102,9 @@ def looks_like_bounce(mail: Mail) -> bool:
 def excluded_addresses(mail: Mail) -> set[str]:
     """Addresses that are never the failed recipient: the report's parties, the sender's."""
     out = {a.lower() for a in F.find_addresses(mail.sender)}
-    out.update(a.lower() for a in mail.envelope_to)
+    for name in ("to", "delivered-to", "envelope-to"):
+        for value in mail.headers.get_all(name):
+            out.update(a.lower() for a in F.find_addresses(value))
     original = mail.original
     for name in ("from", "return-path", "sender", "reply-to"):
         for value in original.get_all(name):
@@ -92,75 +112,51 @@ def excluded_addresses(mail: Mail) -> set[str]:
     return out
 
 
-def find_recipients(text: str, excluded: set[str]) -> list[tuple[str, int, int]]:
-    """Recipients in a notice with the span of each: (address, start, end of its match)."""
-    for tier in _TIERS:
-        found: list[tuple[str, int, int]] = []
-        seen: set[str] = set()
-        for match in tier.finditer(text):
-            address = match.group(1).strip(".")
-            key = address.lower()
-            if key in seen or key in excluded or _NOT_RECIPIENT.match(key):
-                continue
-            if "." not in address.rpartition("@")[2] and tier is not _TIERS[0]:
-                continue
-            seen.add(key)
-            found.append((address, match.start(1), match.end()))
+def find_recipients(text: str, excluded: set[str]) -> list[notice.Segment]:
+    """Recipients a notice names, with their text, from the most specific tier that has any."""
+    for level, tier in enumerate(_TIERS):
+        found = [
+            seg
+            for seg in notice.segments(text, tier)
+            if seg.address.lower() not in excluded
+            and (level == 0 or not _ROLE.match(seg.address))
+            and (level == 0 or "." in seg.address.rpartition("@")[2])
+        ]
         if found:
             return found
     return []
 
 
-def diagnostic_after(text: str, start: int, end: int, stop: int) -> str:
-    """The text that speaks of the recipient at [start, end): its line and what follows."""
-    line_start = text.rfind("\n", 0, start) + 1
-    paragraph_end = text.find("\n\n", end)
-    if paragraph_end < 0 or paragraph_end > stop:
-        paragraph_end = stop
-    block = text[line_start:paragraph_end]
-    if "\n" not in block.strip() and paragraph_end < stop:
-        # The address stands alone in its paragraph: the error is in the next one.
-        following = text.find("\n\n", paragraph_end + 2)
-        block = text[line_start : stop if following < 0 or following > stop else following]
-    return F.collapse(block)
+def known_recipients(text: str, addresses: list[str]) -> list[notice.Segment]:
+    """Segments of a notice for recipients known beforehand (X-Failed-Recipients)."""
+    anchor = re.compile(
+        _BOUNDARY + "<?(?P<addr>" + "|".join(re.escape(a) for a in addresses) + ")>?",
+        re.IGNORECASE,
+    )
+    found = {s.address.lower(): s for s in notice.segments(text, anchor)}
+    return [found.get(a.lower()) or notice.Segment(address=a, text="") for a in addresses]
 
 
 def read_notice(mail: Mail, text: str | None = None) -> list[Entry]:
     """Entries for the recipients a plain-text notice names."""
     text = mail.notice if text is None else text
-    found = find_recipients(text, excluded_addresses(mail))
+    failed = mail.failed_recipients
+    found = known_recipients(text, failed) if failed else []
     if not found:
+        found = find_recipients(text, excluded_addresses(mail))
+    return [
+        make_entry(seg.address, seg.text, remote_mta=notice.remote_host(seg.text)) for seg in found
+    ]
+
+
+def fallback_recipients(mail: Mail) -> list[Entry]:
+    """For a bounce that names no recipient in its text: the returned message's addressee.
+
+    Used only when the message is a bounce beyond doubt and its notice gives no address; the
+    whole notice is then the diagnostic.
+    """
+    recipients = mail.failed_recipients or mail.original_recipients
+    if not recipients or (len(recipients) > 1 and not mail.failed_recipients):
         return []
-    entries = []
-    for index, (address, start, end) in enumerate(found):
-        stop = found[index + 1][1] if index + 1 < len(found) else len(text)
-        stop = text.rfind("\n", 0, stop) if index + 1 < len(found) else stop
-        diagnostic = diagnostic_after(text, start, end, max(stop, end))
-        entries.append(_entry(address, diagnostic, text))
-    return entries
-
-
-def _entry(address: str, diagnostic: str, notice: str) -> Entry:
-    status = F.find_status(diagnostic)
-    action = DsnAction.DELAYED if status and status[0] == "4" else DsnAction.FAILED
-    return Entry(
-        recipient=address,
-        action=action,
-        status=status,
-        reply_code=F.find_reply_code(diagnostic),
-        diagnostic=diagnostic,
-        command=F.find_command(diagnostic),
-    )
-
-
-def original_recipients(mail: Mail) -> list[str]:
-    """The recipients the returned message was addressed to, when nothing else names one."""
-    original = mail.original
-    excluded = excluded_addresses(mail)
-    for name in ("x-original-to", "envelope-to", "to"):
-        value = original.get(name)
-        if value:
-            found = [a for a in F.find_addresses(value) if a.lower() not in excluded]
-            if found:
-                return found
-    return []
+    text = mail.notice
+    return [make_entry(address, text) for address in recipients]

@@ -8,11 +8,19 @@ each once and caches the answer, so the cost of trying several readers stays sma
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
 
 from bounced.model import Headers
 from bounced.parse import fields as F
-from bounced.parse.mime import Part, decode_words, parse_headers_text
+from bounced.parse.mime import (
+    DEFAULT_LIMITS,
+    Limits,
+    Part,
+    decode_words,
+    parse_headers_text,
+    parse_message,
+)
 
 _STATUS_TYPES = frozenset(
     {"message/delivery-status", "message/global-delivery-status", "text/delivery-status"}
@@ -55,6 +63,14 @@ _ORIGINAL_MARKERS = re.compile(
     r")",
     re.MULTILINE,
 )
+# A returned message pasted without a marker: a Received or Return-Path field at the start of
+# a line, followed by more header lines.
+_ORIGINAL_HEADERS = re.compile(
+    r"^(?:Received: ?(?:from|by)\b|Return-Path: ?<|Message-I[Dd]: ?<)[^\n]{0,400}\n"
+    r"(?:[ \t][^\n]{0,400}\n){0,10}[A-Z][\w-]{1,40}: ?",
+    re.MULTILINE,
+)
+_UNDISCLOSED = re.compile(r"undisclosed|unlisted|recipients? suppressed", re.IGNORECASE)
 _HEADER_START = re.compile(
     r"^(?:Return-Path|Received|From|To|Subject|Message-I[Dd]|Date|X-[\w-]{1,60}|Reply-To|"
     r"MIME-Version|Content-Type|Delivered-To|DKIM-Signature):[ \t]",
@@ -62,37 +78,73 @@ _HEADER_START = re.compile(
 )
 
 
+def _starts_with_headers(text: str) -> bool:
+    """True for a text that opens with two or more header fields (a message sent as text)."""
+    head = text.lstrip("\n")[:2000]
+    return bool(_HEADER_START.match(head)) and head.count(":", 0, head.find("\n\n")) >= 2
+
+
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):  # noqa: N801 - reads as the decorator it is
+    """A computed-once attribute: `functools.cached_property` without its lock (Python 3.11).
+
+    The value is stored in the instance dict under the same name, so later reads never reach
+    the descriptor again.
+    """
+
+    __slots__ = ("func", "name")
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> lazy[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | lazy[T]:
+        if obj is None:
+            return self
+        value = self.func(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 class Mail:
     """One message as readers see it."""
 
-    __slots__ = ("__dict__", "headers", "root")
+    __slots__ = ("__dict__", "depth", "headers", "limits", "root")
 
-    def __init__(self, root: Part) -> None:
+    def __init__(self, root: Part, limits: Limits = DEFAULT_LIMITS, depth: int = 0) -> None:
         self.root = root
         self.headers: Headers = root.headers
+        self.limits = limits
+        self.depth = depth  # how many bounces this one is wrapped in
 
     def header(self, name: str) -> str:
         """A top-level header, RFC 2047-decoded; empty when absent."""
         value = self.headers.get(name)
         return decode_words(value) if value else ""
 
-    @cached_property
+    @lazy
     def subject(self) -> str:
         return F.collapse(self.header("subject"))
 
-    @cached_property
+    @lazy
     def sender(self) -> str:
         return self.header("from")
 
-    @cached_property
+    @lazy
     def sender_address(self) -> str:
         return (F.find_address(self.sender) or "").lower()
 
-    @cached_property
+    @lazy
     def content_type(self) -> str:
         return self.root.ctype
 
-    @cached_property
+    @lazy
     def parts(self) -> list[Part]:
         """Every part outside of returned messages, depth first."""
         out: list[Part] = []
@@ -110,25 +162,26 @@ class Mail:
                 return part
         return None
 
-    @cached_property
+    @lazy
     def status_part(self) -> Part | None:
         """The machine-readable delivery status part, if any."""
         return self.first(_STATUS_TYPES)
 
-    @cached_property
+    @lazy
     def feedback_part(self) -> Part | None:
         return self.first(_FEEDBACK_TYPES)
 
-    @cached_property
+    @lazy
     def original_part(self) -> Part | None:
         return self.first(_ORIGINAL_TYPES)
 
-    @cached_property
+    @lazy
     def notice(self) -> str:
         """The human-readable notice: the text before any status part or returned message.
 
-        For a single-part message this is the body up to the returned message, when a marker
-        line shows where that starts.
+        A text part that starts with header fields (a returned message sent as text) ends the
+        notice; so does, inside a text, a marker line or a block of header fields that shows
+        where the returned message starts.
         """
         texts: list[str] = []
         html: str | None = None
@@ -138,7 +191,10 @@ class Mail:
             if part.children:
                 continue
             if part.ctype == "text/plain":
-                texts.append(part.text())
+                text = part.text()
+                if texts and _starts_with_headers(text):
+                    break
+                texts.append(text)
             elif part.ctype == "text/html" and html is None:
                 html = part.text()
         if not texts and html is not None:
@@ -150,7 +206,7 @@ class Mail:
                 text = text[:cut]
         return text
 
-    @cached_property
+    @lazy
     def body(self) -> str:
         """All readable text of the message outside returned messages (notice included)."""
         return "\n".join(
@@ -159,11 +215,18 @@ class Mail:
 
     @staticmethod
     def inline_original_start(text: str) -> int | None:
-        """Where a returned message starts inside a plain-text notice, if a marker says so."""
+        """Where a returned message starts inside a plain-text notice.
+
+        A marker line says so, or else a block of header fields that a returned message opens
+        with (Received:, Return-Path:, ...), several lines long and not indented.
+        """
         match = _ORIGINAL_MARKERS.search(text)
+        if match is not None:
+            return match.start()
+        match = _ORIGINAL_HEADERS.search(text)
         return match.start() if match else None
 
-    @cached_property
+    @lazy
     def original(self) -> Headers:
         """The headers of the message that came back, wherever the report put them."""
         part = self.original_part
@@ -183,7 +246,51 @@ class Mail:
         except ValueError:
             return Headers()
 
-    @cached_property
+    @lazy
+    def returned(self) -> Mail | None:
+        """The returned message as a `Mail` of its own: attached, or pasted after a marker.
+
+        Readers look at it when the message is a wrapper around another bounce (a bounce
+        forwarded by a relay, or a notice that quotes the bounce it received).
+        """
+        if self.depth >= 2:
+            return None
+        part = self.original_part
+        if part is not None:
+            if not part.children:
+                return None
+            return Mail(part.children[0], self.limits, self.depth + 1)
+        text = self.body
+        start = self.inline_original_start(text)
+        if start is None:
+            return None
+        rest = text[start:]
+        header = _HEADER_START.search(rest, 0, 2000)
+        if header is None:
+            return None
+        return Mail(parse_message(rest[header.start() :], self.limits), self.limits, self.depth + 1)
+
+    @lazy
+    def failed_recipients(self) -> list[str]:
+        """Addresses of the X-Failed-Recipients header (Exim, Gmail): failed, by definition."""
+        out: list[str] = []
+        for value in self.headers.get_all("x-failed-recipients"):
+            out.extend(F.find_addresses(value))
+        return out
+
+    @lazy
+    def original_recipients(self) -> list[str]:
+        """Where the returned message was addressed (its X-Original-To, Envelope-To or To)."""
+        original = self.original
+        for name in ("x-original-to", "envelope-to", "to"):
+            value = original.get(name)
+            if value and not _UNDISCLOSED.search(value):
+                found = F.find_addresses(decode_words(value))
+                if found:
+                    return found
+        return []
+
+    @lazy
     def envelope_to(self) -> tuple[str, ...]:
         """Where the report was delivered: VERP return paths come back in these fields."""
         out: list[str] = []

@@ -53,6 +53,12 @@ _HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h\d|/li|p|div|tr)\b[^<>]{0,2000}>
 _HTML_DROP = re.compile(
     r"<(style|script|head)\b[^<>]{0,2000}>.{0,200000}?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
+# One unfolded header line: its name and value.
+_HEADER_FIELD = re.compile(r"^([^:\n]{1,200}):([^\n]*)", re.MULTILINE)
+# A line that starts a header field: a name without white space, optional blanks, a colon.
+_FIELD_START = re.compile(r"[^\s:]{1,80}[ \t]*:")
+# The first line of a header block that is neither a field nor a continuation line.
+_NOT_FIELD_LINE = re.compile(r"\n(?![ \t]|[^\s:]{1,80}[ \t]*:)")
 _BLANK_RUNS = re.compile(r"[ \t]*\n(?:[ \t]*\n)+")
 _TEXT_CHARSET_ALIASES = {
     "utf8": "utf-8",
@@ -149,16 +155,12 @@ def split_header_block(text: str, start: int = 0) -> tuple[str, int]:
     end = text.find("\n\n", start)
     if end < 0:
         end = len(text)
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        line_end = end if nl < 0 else nl
-        if text[pos] not in " \t":
-            colon = text.find(":", pos, min(line_end, pos + 80))
-            if colon <= pos or " " in text[pos:colon].rstrip(" \t"):
-                # Not a field: the header block ends before this line.
-                return text[start : max(start, pos - 1)], pos
-        pos = line_end + 1
+    if start < end and not _FIELD_START.match(text, start):
+        return "", start
+    stray = _NOT_FIELD_LINE.search(text, start, end)
+    if stray is not None:
+        # Not a field: the header block ends before this line.
+        return text[start : stray.start()], stray.start() + 1
     return text[start:end], min(end + 2, len(text))
 
 
@@ -173,24 +175,25 @@ def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
         )
     if "\n " in block or "\n\t" in block:
         block = _FOLD.sub(" ", block)
-    lines = block.split("\n")
-    if len(lines) > limits.max_headers:
+    count = block.count("\n") + 1
+    if count > limits.max_headers:
         raise LimitError(
-            f"a header block has {len(lines)} fields, over the limit of {limits.max_headers}",
+            f"a header block has {count} fields, over the limit of {limits.max_headers}",
             code="too-many-headers",
         )
-    fields = []
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep:
-            fields.append((name.strip().lower(), value.strip()))
-    return Headers(fields=tuple(fields))
+    return Headers(
+        fields=tuple([(n.strip().lower(), v.strip()) for n, v in _HEADER_FIELD.findall(block)])
+    )
 
 
 class Part:
-    """One MIME entity: headers, a raw body, and children for multipart and message/* types."""
+    """One MIME entity: headers, a raw body, and children for multipart and message/* types.
 
-    __slots__ = ("_text", "body", "children", "ctype", "depth", "headers", "params")
+    Children are found when first asked for, so that the parts of a returned message that no
+    reader looks at are never split.
+    """
+
+    __slots__ = ("_children", "_text", "_walker", "body", "ctype", "depth", "headers", "params")
 
     def __init__(self, headers: Headers, body: str, depth: int) -> None:
         self.headers = headers
@@ -199,12 +202,25 @@ class Part:
         ctype = headers.get("content-type")
         if ctype:
             self.ctype, self.params = parse_params(ctype)
+            if " " in self.ctype or "\t" in self.ctype:
+                # "text/plain charset=..." with the semicolon missing: keep the type.
+                self.ctype = self.ctype.split()[0]
             if "/" not in self.ctype:
                 self.ctype = "text/plain"
         else:
             self.ctype, self.params = "text/plain", {}
-        self.children: list[Part] = []
+        self._children: list[Part] = []
+        self._walker: Walker | None = None
         self._text: str | None = None
+
+    @property
+    def children(self) -> list[Part]:
+        """The parts inside this one (split on first use)."""
+        walker = self._walker
+        if walker is not None:
+            self._walker = None
+            walker.expand(self)
+        return self._children
 
     @property
     def is_multipart(self) -> bool:
@@ -300,11 +316,23 @@ class Walker:
             )
         block, body_start = split_header_block(text, start)
         part = Part(parse_header_block(block, self.limits), text[body_start:], depth)
-        if part.is_multipart:
-            self._split(part)
+        if part.ctype.startswith("multipart/"):
+            boundary = part.params.get("boundary")
+            if not boundary or ("--" + boundary) not in part.body:
+                # Broken or missing boundary: keep the body as one text part to be read.
+                part.ctype = "text/plain"
+            else:
+                part._walker = self
         elif part.ctype in ("message/rfc822", "message/global") and part.body:
-            part.children.append(self._embedded(part))
+            part._walker = self
         return part
+
+    def expand(self, part: Part) -> None:
+        """Find the children of a multipart or message/* part."""
+        if part.ctype.startswith("multipart/"):
+            self._split(part)
+        else:
+            part._children.append(self._embedded(part))
 
     def _embedded(self, part: Part) -> Part:
         body = part.body
@@ -314,21 +342,17 @@ class Walker:
         return self.entity(body.lstrip("\n"), 0, part.depth + 1)
 
     def _split(self, part: Part) -> None:
-        boundary = part.params.get("boundary")
-        body = part.body
-        if not boundary or ("--" + boundary) not in body:
-            # Broken or missing boundary: keep the body as one text part so that it can be read.
-            part.ctype = "text/plain"
-            return
-        delimiter = "\n--" + boundary
-        pieces = ("\n" + body).split(delimiter)
+        boundary = part.params["boundary"]
+        # Delimiters sometimes come indented by a stray space: accept a little white space.
+        delimiter = re.compile(r"\n[ \t]{0,4}--" + re.escape(boundary))
+        pieces = delimiter.split("\n" + part.body)
         for piece in pieces[1:]:
             if piece.startswith("--"):
                 break
             nl = piece.find("\n")
             if nl < 0:
                 continue
-            part.children.append(self.entity(piece, nl + 1, part.depth + 1))
+            part._children.append(self.entity(piece, nl + 1, part.depth + 1))
 
 
 def parse_message(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Part:

@@ -1,0 +1,61 @@
+"""One place that turns what a reader found about a recipient into an `Entry`.
+
+Readers find a recipient and the text that speaks of it; the status code, the reply code, the
+SMTP command and the action are then read out of that text the same way for every format, so
+that a fix here helps all of them. A value a reader found by other means (a DSN field, a
+provider's JSON) always wins over one read out of the text.
+"""
+
+from __future__ import annotations
+
+from bounced.model import DsnAction, Entry, Reason
+from bounced.parse import fields as F
+
+
+def action_of(status: str | None, reply_code: int | None) -> DsnAction:
+    """The action a status or reply code implies when the report names none."""
+    digit = status[0] if status else str(reply_code)[0] if reply_code else ""
+    if digit == "2":
+        return DsnAction.DELIVERED
+    if digit == "4":
+        return DsnAction.DELAYED
+    return DsnAction.FAILED
+
+
+def make_entry(
+    recipient: str,
+    diagnostic: str,
+    *,
+    status: str | None = None,
+    action: DsnAction | None = None,
+    reply_code: int | None = None,
+    command: str | None = None,
+    remote_mta: str | None = None,
+    hint: Reason | None = None,
+    diagnostic_type: str | None = None,
+    original_recipient: str | None = None,
+) -> Entry:
+    """An entry for one recipient; what is not given is read out of the diagnostic."""
+    if command is None:
+        command = F.find_command(diagnostic)
+    diagnostic = F.collapse(diagnostic)
+    if status is None:
+        status = F.find_status(diagnostic)
+    if reply_code is None:
+        reply_code = F.find_reply_code(diagnostic)
+    if action is None:
+        action = action_of(status, reply_code)
+    if original_recipient is not None and original_recipient.lower() == recipient.lower():
+        original_recipient = None
+    return Entry(
+        recipient=recipient,
+        original_recipient=original_recipient,
+        action=action,
+        status=status,
+        reply_code=reply_code,
+        diagnostic=diagnostic,
+        diagnostic_type=diagnostic_type,
+        remote_mta=remote_mta,
+        command=command,
+        hint=hint,
+    )

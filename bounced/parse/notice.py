@@ -1,0 +1,148 @@
+"""The engine behind every plain-text format: a layout (data) in, entries out.
+
+Theory of operation. A human-readable bounce notice is, for almost every MTA, a preamble, then
+for each failed recipient a line that names it (the anchor) followed by the text that says what
+went wrong, then the returned message. A `Layout` describes one MTA's notice as data:
+
+* ``begin``: lines that open the part listing the recipients (the preamble is skipped; when
+  none is found the whole notice is read);
+* ``end``: lines that close it (the returned message, a signature);
+* ``anchor``: a regex whose ``addr`` group is a failed recipient; each match opens a segment
+  that runs to the next anchor or the end of the part;
+* ``hints``: phrases of the MTA's own making that state the reason unambiguously.
+
+A segment's text, minus the anchor itself when the anchor is a line of its own, is the
+recipient's diagnostic; status, reply code, command and action are read out of it by
+`entry.make_entry`. An address named twice (a transcript repeats it) gets one entry, with the
+texts joined. All regexes are bounded, so a hostile notice costs linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bounced.model import DsnAction, Entry, Reason
+from bounced.parse import fields as F
+from bounced.parse.entry import make_entry
+
+Hint = tuple[re.Pattern[str], Reason]
+
+# Where an MTA names the host that answered: "host mx.example.com [192.0.2.1]" (Postfix,
+# Exim), "while talking to mx.example.com.:" (sendmail), "Giving up on 192.0.2.1" and
+# "Connected to 192.0.2.1" (qmail), "mx.example.com [192.0.2.1] did not like our" (DMA),
+# "Remote system: dns; mx.example.com" (Sun Messaging Server), "Remote server: ..."
+_REMOTE_HOST = re.compile(
+    r"\bhost (?P<a>[\w.-]{1,253}\.[a-z]{2,63})\.? ?\[|"
+    r"\b[Ww]hile talking to (?P<b>[\w.-]{1,253}\.[a-z]{2,63})\.?:|"
+    r"(?:Giving up on|Connected to) (?P<c>[\d.]{7,15}|[\w.-]{1,253}\.[a-z]{2,63})\b|"
+    r"^(?P<d>[\w.-]{1,253}\.[a-z]{2,63}) \[[\d.:a-fA-F]{3,45}\] did not like our|"
+    r"\bRemote (?:system|server|host|MTA): (?:dns; ?)?(?P<e>[\w.-]{1,253}\.[a-z]{2,63})\b",
+    re.MULTILINE,
+)
+
+# Cheap test before the regex: one of these must be in the text.
+_REMOTE_KEYS = ("host ", "alking to", "Giving up", "Connected to", "did not like", "Remote ")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one MTA's plain-text notice names its failed recipients (see the module docstring)."""
+
+    anchor: re.Pattern[str]
+    begin: re.Pattern[str] | None = None
+    end: re.Pattern[str] | None = None
+    hints: tuple[Hint, ...] = ()
+    # Hints that hold for every recipient when the notice as a whole says so.
+    notice_hints: tuple[Hint, ...] = ()
+    # Keep the start of the anchor line (a reply code before the address) in the diagnostic.
+    keep_prefix: bool = False
+    action: DsnAction | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Segment:
+    """What a notice says about one recipient, before it becomes an entry."""
+
+    address: str
+    text: str
+
+
+def region(text: str, layout: Layout) -> str:
+    """The part of a notice that lists recipients, per the layout's begin and end markers."""
+    if layout.begin is not None:
+        match = layout.begin.search(text)
+        if match is not None:
+            text = text[match.end() :]
+    if layout.end is not None:
+        match = layout.end.search(text)
+        if match is not None:
+            text = text[: match.start()]
+    return text
+
+
+def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> list[Segment]:
+    """Split a text at each anchor match into per-recipient segments (merged by address).
+
+    A segment's text is what follows the address up to the next anchor; with `keep_prefix`
+    the start of the anchor line before the address too ("554 <addr>... Host unknown").
+    """
+    matches = [m for m in anchor.finditer(text) if m.group("addr")]
+    out: dict[str, Segment] = {}
+    for index, match in enumerate(matches):
+        address = F.clean_address(match.group("addr"))
+        if not F.is_address(address):
+            continue
+        stop = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        if index + 1 < len(matches):
+            # The next anchor's line belongs to the next recipient.
+            stop = max(match.end(), text.rfind("\n", 0, stop))
+        rest = text[match.end() : stop].lstrip(" \t:>.;,-")
+        if keep_prefix:
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            rest = text[line_start : match.start()].rstrip(" \t<") + " " + rest
+        key = address.lower()
+        if key in out:
+            out[key].text += "\n" + rest
+        else:
+            out[key] = Segment(address=address, text=rest)
+    return list(out.values())
+
+
+def hint_of(text: str, hints: tuple[Hint, ...]) -> Reason | None:
+    """The reason the first matching hint states, if any."""
+    for pattern, reason in hints:
+        if pattern.search(text):
+            return reason
+    return None
+
+
+def remote_host(text: str) -> str | None:
+    """The host that answered, when the notice names it."""
+    if not any(key in text for key in _REMOTE_KEYS):
+        return None
+    match = _REMOTE_HOST.search(text)
+    if match is None:
+        return None
+    host = next(v for v in match.groupdict().values() if v)
+    return host.rstrip(".").lower()
+
+
+def read_layout(text: str, layout: Layout) -> list[Entry]:
+    """Entries for the recipients a notice names, read with one layout."""
+    part = region(text, layout)
+    found = segments(part, layout.anchor, layout.keep_prefix)
+    if not found:
+        return []
+    overall = hint_of(text, layout.notice_hints) if layout.notice_hints else None
+    return [
+        make_entry(
+            seg.address,
+            seg.text,
+            action=layout.action,
+            remote_mta=remote_host(seg.text),
+            hint=hint_of(seg.text, layout.hints) or overall,
+        )
+        for seg in found
+    ]
