@@ -251,6 +251,12 @@ class Attribution:
     pool: str | None = None
     message_id: str | None = None
     source: AttributionSource = AttributionSource.NONE
+    # Set only from a signed reference (bounced.signing):
+    key_id: str | None = None  # the key that verified it
+    # The lower-cased recipient the reference is bound to; None when the report shows none
+    # that matches (a complaint with a redacted recipient): then it vouches for no address.
+    recipient: str | None = None
+    reference: str | None = None  # its tag in hex: two copies of one reference are one fact
 
     @property
     def verified(self) -> bool:
