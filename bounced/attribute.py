@@ -36,9 +36,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from bounced import signing
 from bounced.errors import ConfigError
@@ -195,6 +195,15 @@ class AttributionConfig:
             wanted.add("received")
         set_(self, "_wanted", frozenset(wanted))
 
+    def __reduce__(self) -> tuple[object, tuple[dict[str, object]]]:
+        # Read-only mappings do not pickle; rebuild from the settings (e.g. in a worker process).
+        settings: dict[str, object] = {}
+        for setting in fields(self):
+            if setting.init:
+                value = getattr(self, setting.name)
+                settings[setting.name] = dict(value) if isinstance(value, Mapping) else value
+        return (_rebuild, (settings,))
+
     def network_of(self, text: str) -> tuple[str, str] | None:
         """``(ip, pool)`` when `text` is an IP address in the ESP's own networks."""
         if not self._networks:
@@ -209,6 +218,10 @@ class AttributionConfig:
             if ip in network:
                 return str(ip), pool
         return None
+
+
+def _rebuild(settings: dict[str, Any]) -> AttributionConfig:
+    return AttributionConfig(**settings)
 
 
 def _domain(value: object, where: str) -> str:

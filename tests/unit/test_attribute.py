@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 from hypothesis import given
@@ -558,6 +559,15 @@ def test_config_is_not_mutable_through_the_caller_dict() -> None:
     assert config.network_of("192.0.2.1") is None
     assert config.network_of("198.51.100.1") == ("198.51.100.1", "p1")
     assert config.network_of("::ffff:198.51.100.1") == ("198.51.100.1", "p1")
+
+
+def test_config_pickles() -> None:
+    """A config survives pickling (for worker processes) and attributes the same way."""
+    again = pickle.loads(pickle.dumps(CONFIG))  # noqa: S301 - bytes we have just made
+    report = dsn(envelope_to=(vaddr(),), original=(RECEIVED,))
+    assert attribute(report, again) == attribute(report, CONFIG)
+    fallback = dsn(original=(("feedback-id", "cmp77:c88:newsletter:esp"), RECEIVED))
+    assert attribute(fallback, again) == attribute(fallback, CONFIG)
 
 
 # -- hostile input -----------------------------------------------------------------------------
