@@ -133,15 +133,20 @@ class Step:
     dead_letters: int = 0
 
 
-def tipped(inputs: Sequence[Input], seen: set[str]) -> tuple[list[Tipped], list[Recorded]]:
-    """The signals and delivery records of the inputs not seen before, with stable ids."""
+def tipped(
+    inputs: Sequence[Input], seen: set[str]
+) -> tuple[list[Tipped], list[Recorded], list[Input]]:
+    """The signals and delivery records of the inputs not seen before (with stable ids), and
+    those inputs themselves."""
     signals: list[Tipped] = []
     records: list[Recorded] = []
-    fresh: set[str] = set()
+    fresh: list[Input] = []
+    prints: set[str] = set()
     for item in inputs:
-        if item.rejection is not None or item.fingerprint in seen or item.fingerprint in fresh:
+        if item.rejection is not None or item.fingerprint in seen or item.fingerprint in prints:
             continue
-        fresh.add(item.fingerprint)
+        prints.add(item.fingerprint)
+        fresh.append(item)
         src = item.source
         signals.extend(
             Tipped(
@@ -153,29 +158,25 @@ def tipped(inputs: Sequence[Input], seen: set[str]) -> tuple[list[Tipped], list[
         )
         if item.record is not None:
             records.append(Recorded(record=item.record, input=item))
-    return signals, records
+    return signals, records, fresh
 
 
 def needs(policy: Policy, inputs: Sequence[Input], now: float) -> Needs:
     """What to load for a batch (the fingerprints are always checked)."""
-    signals, records = tipped(inputs, set())
+    signals, records, _ = tipped(inputs, set())
     return policy.needs(signals, records, now)
 
 
 def step(policy: Policy, inputs: Sequence[Input], loaded: Loaded, now: float) -> Step:
     """Turn a batch of inputs into what to store and produce."""
     out = Step()
-    signals, records = tipped(inputs, loaded.seen)
-    fresh = {t.input.fingerprint for t in signals} | {r.input.fingerprint for r in records}
+    signals, records, fresh = tipped(inputs, loaded.seen)
+    out.fingerprints = [(item.fingerprint, int(item.timestamp)) for item in fresh]
     for item in inputs:
         if item.rejection is not None:
             out.dead_letters += 1
             out.events.append((Role.DLQ, event_id(*_where(item), "dlq"), item))
-        elif item.fingerprint in fresh:
-            out.fingerprints.append((item.fingerprint, int(item.timestamp)))
-            fresh.discard(item.fingerprint)
-        else:
-            out.duplicates += 1
+    out.duplicates = len(inputs) - out.dead_letters - len(fresh)
     for t in signals:
         src = t.input.source
         out.events.append(
