@@ -23,7 +23,7 @@ never verifies as the other.
 * **VERP form** (`verp_local_part`, `verp_address`): ``prefix + token`` is the local part of the
   return path, e.g. ``b+1mfrgg...@bounces.esp.example``. RFC 5321 caps a local part at 64 octets,
   and MTAs and providers may lower-case it, so the token is lower-case base32 without padding
-  (decoding ignores case) and the tag is 80 bits. With a short prefix this leaves about 35 bytes
+  (decoding ignores case) and the tag is 80 bits. A two-character prefix leaves 38 bytes
   for the payload and tag: enough for a short key id, client and campaign; ids that do not fit
   raise `SigningError` at signing time, never a truncated reference.
 * **Header form** (`header_value`, e.g. in ``X-Bounced-Ref:``): the same payload with a 128-bit
