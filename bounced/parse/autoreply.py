@@ -32,8 +32,8 @@ _AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder", "x-mail-auto
 _DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery|mail-daemon", re.IGNORECASE)
 # "This address is no longer in use" auto-replies, which mean the mailbox is gone.
 _GONE = re.compile(
-    r"(?:inbox|mailbox|address|account|e-?mail)\b[^.\n]{0,80}\b(?:is )?no longer (?:in use|"
-    r"active|monitored|valid|being (?:used|monitored|checked))",
+    r"(?:inbox|mailbox|address|account|e-?mail)\b(?:[^.\n]|\.\w){0,80}\b(?:is )?no longer "
+    r"(?:in use|active|monitored|valid|being (?:used|monitored|checked))",
     re.IGNORECASE,
 )
 

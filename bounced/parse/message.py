@@ -43,7 +43,10 @@ _FEEDBACK_TYPES = frozenset({"message/feedback-report", "text/feedback-report"})
 _ORIGINAL_MARKERS = re.compile(
     r"^[ \t]*(?:"
     r"-{2,} ?This is a copy of (?:the|your) message|"  # Exim
-    r"-{2,} ?Below this line is a copy of the message|"  # qmail
+    r"-{2,} ?Below this line is a copy of the (?:message|mail header)|"  # qmail
+    r"-{2,} ?Below the next line is a copy of the message|"  # qmail clones
+    r"-{2,} ?Enclosed is a copy of the message|"  # qmail clones
+    r"-{2,} ?Mensaje original adjunto|"  # qmail clones (Spanish)
     r"-{2,} ?(?:The )?[Oo]riginal message (?:headers? )?(?:follows?|is following)|"
     r"-{2,} ?[Oo]riginal [Mm]essage -{2,}|"
     r"-{2,} ?Original message header -{2,}|"

@@ -88,7 +88,14 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
     A segment's text is what follows the address up to the next anchor; with `keep_prefix`
     the start of the anchor line before the address too ("554 <addr>... Host unknown").
     """
-    matches = [m for m in anchor.finditer(text) if m.group("addr")]
+    matches: list[re.Match[str]] = []
+    last = ""
+    for match in anchor.finditer(text):
+        found = match.group("addr")
+        if found and found.lower() != last:
+            # A recipient named again inside its own segment (a transcript) does not cut it.
+            matches.append(match)
+            last = found.lower()
     out: dict[str, Segment] = {}
     for index, match in enumerate(matches):
         address = F.clean_address(match.group("addr"))
@@ -101,7 +108,7 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         rest = text[match.end() : stop].lstrip(" \t:>.;,-")
         if keep_prefix:
             line_start = text.rfind("\n", 0, match.start()) + 1
-            rest = text[line_start : match.start()].rstrip(" \t<") + " " + rest
+            rest = text[line_start : match.start("addr")].rstrip(" \t<") + " " + rest
         key = address.lower()
         if key in out:
             out[key].text += "\n" + rest
