@@ -272,7 +272,7 @@ def bind(attribution: Attribution, *addresses: str | None) -> Attribution:
     address, or when the reference's recipient was not visible, it becomes `UNATTRIBUTED`.
     Unsigned attributions are hints about the whole report and are returned unchanged.
     """
-    if not attribution.verified:
+    if attribution.source is not Source.SIGNED_REFERENCE:
         return attribution
     if attribution.recipient is not None:
         for address in addresses:

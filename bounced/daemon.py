@@ -176,6 +176,10 @@ class Daemon:
 
     # -- dependencies ------------------------------------------------------------------------
 
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store call (a lookup) on the store thread, once, without retrying."""
+        return await self._in_db(fn, *args)
+
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 

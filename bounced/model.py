@@ -238,6 +238,7 @@ class AttributionSource(StrEnum):
     HEADER = "header"  # configured headers of the returned message (unsigned)
     FEEDBACK = "feedback"  # ARF Source-IP / Original-Mail-From
     RECEIVED = "received"  # Received headers of the returned message
+    DELIVERY_LOG = "delivery_log"  # the ESP's own MTA delivery record (trusted, not a message)
     NONE = "none"
 
 
@@ -260,8 +261,8 @@ class Attribution:
 
     @property
     def verified(self) -> bool:
-        """True only when a valid signature vouches for the client and campaign."""
-        return self.source is AttributionSource.SIGNED_REFERENCE
+        """True when proof vouches for the client: a valid signature, or the ESP's own MTA log."""
+        return self.source in (AttributionSource.SIGNED_REFERENCE, AttributionSource.DELIVERY_LOG)
 
 
 UNATTRIBUTED = Attribution()

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bounced.attribute import bind
 from bounced.classify import verdicts
-from bounced.model import UNATTRIBUTED, Attribution, Report, Signal
+from bounced.model import UNATTRIBUTED, Attribution, AttributionSource, Report, Signal
 from bounced.parse import DEFAULT_LIMITS, Limits, parse
 
 Attributor = Callable[[Report], Attribution]
@@ -21,10 +22,22 @@ class Result:
 
     report: Report
     signals: tuple[Signal, ...]
+    attribution: Attribution = UNATTRIBUTED  # for the report as a whole, before `bind`
 
 
 def signals_of(report: Report, attribution: Attribution = UNATTRIBUTED) -> tuple[Signal, ...]:
-    """One signal per recipient to act on."""
+    """One signal per recipient to act on.
+
+    A signed attribution follows only the recipient its reference is bound to (`bind`). A
+    complaint whose recipients are redacted keeps the report's signed attribution: the client is
+    proven even though the address is not, and the engine counts such a reference once.
+    """
+    redacted = (
+        report.feedback is not None
+        and report.feedback.redacted
+        and attribution.source is AttributionSource.SIGNED_REFERENCE
+        and attribution.recipient is None
+    )
     return tuple(
         Signal(
             recipient=entry.recipient,
@@ -40,7 +53,11 @@ def signals_of(report: Report, attribution: Attribution = UNATTRIBUTED) -> tuple
             remote_mta=entry.remote_mta,
             command=entry.command,
             feedback_type=entry.feedback_type,
-            attribution=attribution,
+            attribution=(
+                attribution
+                if redacted
+                else bind(attribution, entry.recipient, entry.original_recipient)
+            ),
         )
         for entry, verdict in verdicts(report)
     )
@@ -52,4 +69,4 @@ def process(
     """Parse, classify and attribute one message. Raises only `ParseError`."""
     report = parse(raw, limits)
     attribution = attributor(report) if attributor is not None else UNATTRIBUTED
-    return Result(report=report, signals=signals_of(report, attribution))
+    return Result(report=report, signals=signals_of(report, attribution), attribution=attribution)

@@ -97,11 +97,15 @@ def prepare(
         return _rejected(
             record, source, when, error_class=type(exc).__name__, code=exc.code, message=str(exc)
         )
+    feedback = result.report.kind is Kind.FEEDBACK
+    if feedback and result.attribution.reference:
+        # One signed reference, one complaint: forged copies of a real one count once.
+        digest = "ref:" + result.attribution.reference[:28]
     return Input(
         source=source,
         timestamp=when,
         fingerprint=digest,
-        origin=FEEDBACK if result.report.kind is Kind.FEEDBACK else BOUNCE,
+        origin=FEEDBACK if feedback else BOUNCE,
         signals=result.signals,
     )
 
