@@ -1,35 +1,85 @@
 """Entry -> Verdict: reason, category, default action, hard flag, status and provider.
 
-Theory of operation, for one recipient:
-1. a reason the format itself stated (an explicit hint) wins;
-2. a 2.x.x status is a delivery;
-3. the reply text is matched against the reason patterns (classify/patterns.py);
-4. the status code's own meaning (classify/status.py) decides what the text did not;
-5. fallbacks: a delayed action means expired, some text means onhold, else undefined.
-The category and action come from the reason (classify/categories.py). A missing enhanced
-status is derived from the reply code and reason.
+Theory of operation, for one recipient (the order of the reference parser, Sisimai 5, whose
+reason vocabulary and decisions the results are meant to compare with):
+1. A feedback report is a complaint; nothing else is looked at.
+2. The reply text is normalised (multi-line replies joined, the repeated reply code and
+   enhanced code dropped) and its codes are read: the enhanced status code of the report and the
+   one in the text are weighed (`status.prefer`), the reply code is found.
+3. A reason the report states (the reader's hint) is final unless it is only a first guess
+   (`decide.RETRY`).
+4. A local delivery agent's refusal is read with its own table (`mta.local_agent`).
+5. When the receiving system has its own documented replies (`rhost`), its table decides.
+6. The generic decision (`decide.generic`): status codes, phrase tables and SMTP command.
+7. The category and default action come from the reason (`categories`), unless a provider reply
+   rule (`replies`) says the reply is a rate limit or a reputation block: those are the sender's
+   problem whatever reason the reply text suggests.
+8. A recipient without any status code gets the reference parser's internal code for its
+   reason (X.0.9NN), with the class digit the reply says (4 temporary, 5 permanent).
 """
 
 from __future__ import annotations
 
-from bounced.classify import categories, patterns, providers, status
+import re
+
+from bounced.classify import categories, decide, mta, providers, replies, rhost, status
 from bounced.model import DsnAction, Entry, Kind, Reason, Report, Verdict
 
 __all__ = ["classify", "verdicts"]
+
+R = Reason
+_SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
+_UNIX_TYPES = frozenset({"x-unix", "unix"})
+_SPACES = re.compile(r"\s+")
 
 
 def classify(entry: Entry, report: Report) -> Verdict:
     """Classify one entry of a report."""
     provider = providers.provider_of(entry.recipient, entry.remote_mta)
-    reason = _reason(entry, report)
-    category, action, hard = categories.TABLE[reason]
+    if report.kind is Kind.FEEDBACK:
+        category, action, _ = categories.TABLE[R.FEEDBACK]
+        return Verdict(
+            reason=R.FEEDBACK,
+            category=category,
+            action=action,
+            hard=False,
+            status=None,
+            reply_code=None,
+            provider=provider,
+        )
+    text = normalise(entry.diagnostic)
+    lowered = text.lower()
+    in_text = status.find_status(text)
+    reply_in_text = status.find_reply(text, in_text[0] if in_text else "")
+    reply = entry.reply_code or reply_in_text
+    code = status.prefer(entry.status, in_text, str(reply_in_text or ""))
+    command = entry.command or find_command(text)
+    said = mta.said(text, report.subject, report.sender, command)
+    facts = decide.Facts(
+        text=lowered,
+        status=code,
+        reply=reply,
+        command=command or said.command,
+        smtp=entry.diagnostic_type in _SMTP_TYPES,
+        unix=(entry.diagnostic_type or "") in _UNIX_TYPES,
+        delayed=entry.action is DsnAction.DELAYED,
+        stated=entry.hint or said.reason,
+    )
+    reason = _reason(entry, report, facts, text)
+    category, action, _ = categories.TABLE[reason]
+    override = replies.category_of(lowered, provider)
+    if override is not None:
+        category, action = override
+    evidence = f"{code or ''} {text}" if (code or text) else ""
+    if code is None and reason is not R.DELIVERED:
+        code = status.pseudo(reason, status.is_temporary(f"{reply or ''} {text}"))
     return Verdict(
         reason=reason,
         category=category,
         action=action,
-        hard=hard,
-        status=entry.status or _derived_status(entry),
-        reply_code=entry.reply_code,
+        hard=status.is_hard(reason, evidence),
+        status=code,
+        reply_code=reply,
         provider=provider,
     )
 
@@ -49,26 +99,75 @@ def verdicts(report: Report) -> list[tuple[Entry, Verdict]]:
     return out
 
 
-def _reason(entry: Entry, report: Report) -> Reason:
-    if report.kind is Kind.FEEDBACK:
-        return Reason.FEEDBACK
-    if entry.hint is not None:
-        return entry.hint
-    if entry.status and entry.status[0] == "2":
-        return Reason.DELIVERED
-    text = entry.diagnostic.lower()
-    found = patterns.match(text) if text else None
-    if found is not None:
-        return found
-    found = status.reason_of_status(entry.status)
-    if found is not None:
-        return found
-    if entry.action is DsnAction.DELAYED:
-        return Reason.EXPIRED
-    return Reason.ONHOLD if text else Reason.UNDEFINED
+def normalise(diagnostic: str) -> str:
+    """The reply text with a multi-line reply's repeated codes dropped ("550-5.7.1 ...").
+
+    ``550-5.7.1 Our system ... 550-5.7.1 likely unsolicited ... 550 5.7.1 https://...`` becomes
+    ``550 5.7.1 Our system ... likely unsolicited ... https://...``, so that phrases spanning
+    the reply's lines match.
+    """
+    text = _SPACES.sub(" ", diagnostic).strip()
+    reply = status.find_reply(text)
+    if reply is None or f"{reply}-" not in text:
+        return text
+    code = status.find_status(text) or ""
+    for separator in ("-", " "):
+        if code:
+            text = text.replace(f"{reply}{separator}{code}", "")
+        text = text.replace(f"{reply}{separator}", "")
+    text = _SPACES.sub(" ", text).strip()
+    return f"{reply} {code} {text}" if code else f"{reply} {text}"
 
 
-def _derived_status(entry: Entry) -> str | None:
-    if entry.reply_code is not None:
-        return status.REPLY_TO_STATUS.get(entry.reply_code, f"{str(entry.reply_code)[0]}.0.0")
-    return None
+# SMTP commands as reports name them, in the reference parser's order: when a reply names several,
+# the last of this order is the one that failed (RCPT after MAIL, DATA after RCPT).
+_COMMAND = re.compile(
+    r"(?<![0-9@-Z`-z])(HELO|EHLO|STARTTLS|RCPT|DATA|QUIT|XFORWARD)(?![0-9@-Z`-z])|"
+    r"(AUTH) (?:PLAIN|LOGIN|CRAM-|DIGEST-)|(MAIL) F"
+)
+_COMMAND_RANK = {
+    name: rank
+    for rank, name in enumerate(
+        ("HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "XFORWARD")
+    )
+}
+
+
+def find_command(text: str) -> str | None:
+    """The SMTP command a reply text says it answered (upper-case names only), or None."""
+    best: str | None = None
+    for match in _COMMAND.finditer(text):
+        name = match.group(1) or match.group(2) or match.group(3)
+        if best is None or _COMMAND_RANK[name] > _COMMAND_RANK[best]:
+            best = name
+    return best
+
+
+def _reason(entry: Entry, report: Report, facts: decide.Facts, text: str) -> Reason:
+    stated = facts.stated
+    if stated is not None and stated not in decide.RETRY:
+        return stated
+    found = mta.local_agent(facts.text, facts.command)
+    if found is not None and found not in decide.NOT_EXPLICIT:
+        return found
+    system = rhost.system_of(entry.recipient.rpartition("@")[2], _hosts(entry, report, text))
+    if system is not None:
+        found = rhost.find(
+            system,
+            rhost.Reply(
+                text=facts.text,
+                raw=text,
+                status=facts.status,
+                reply=facts.reply,
+                command=facts.command,
+            ),
+        )
+        if found is not None and found not in decide.NOT_EXPLICIT:
+            return found
+    return decide.generic(facts)
+
+
+def _hosts(entry: Entry, report: Report, text: str) -> tuple[str, ...]:
+    """The remote host (named by the report, else in the reply), then the reporting host."""
+    remote = entry.remote_mta or rhost.host_in(text)
+    return tuple(host for host in (remote, report.reporting_mta) if host)
