@@ -14,7 +14,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bounced.attribute import AttributionConfig, HeaderRule
+from bounced.errors import ConfigError
+from bounced.model import AttributionSource
 from bounced.settings import Source, apply_env, load_section, read_toml
+from bounced.signing import Key, Keyring
 
 
 class LogFormat(StrEnum):
@@ -92,6 +96,34 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HeaderRuleConfig:
+    header: str
+    target: str | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttributionSettings:
+    """Where signed references are looked for, the keys that verify them, and the fallbacks.
+
+    Keys are base64 secrets by key id; keep them out of the file: set
+    ``BOUNCED_ATTRIBUTION_KEYS='{k2 = "...", k1 = "..."}'`` or point `keys_file` at a TOML file
+    of ``id = "base64"`` lines readable only by the daemon. They never show in a repr or a log.
+    """
+
+    verp_domains: tuple[str, ...] = ()
+    verp_prefix: str = ""
+    reference_header: str = "X-Bounced-Ref"
+    signing_key: str = ""  # the id of the key new references would be signed with
+    keys: dict[str, str] = field(default_factory=dict, repr=False)
+    keys_file: str = ""
+    fallbacks: tuple[str, ...] = ("header", "feedback", "received")
+    networks: dict[str, str] = field(default_factory=dict)  # CIDR -> pool name
+    sender_domains: dict[str, str] = field(default_factory=dict)  # return-path domain -> client
+    header_rules: tuple[HeaderRuleConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     kafka: KafkaConfig = field(default_factory=KafkaConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
@@ -100,6 +132,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     log: LogConfig = field(default_factory=LogConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    attribution: AttributionSettings = field(default_factory=AttributionSettings)
     policy_file: str = ""  # empty: the built-in default policy
 
 
@@ -116,3 +149,40 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         table, source = read_toml(path)
     table = apply_env(table, Config, environ, ENV_PREFIX)
     return load_section(Config, table, source)
+
+
+def attribution_config(settings: AttributionSettings) -> AttributionConfig | None:
+    """The compiled attribution settings (None when nothing is configured)."""
+    keys = dict(settings.keys)
+    if settings.keys_file:
+        table, source = read_toml(Path(settings.keys_file))
+        for key_id, secret in table.items():
+            if not isinstance(secret, str):
+                raise source.error(key_id, "must be a base64 string")
+            keys.setdefault(key_id, secret)
+    keyring = None
+    if keys:
+        signing_id = settings.signing_key or next(iter(keys))
+        if signing_id not in keys:
+            raise ConfigError(f"attribution.signing_key {signing_id!r} is not among the keys")
+        keyring = Keyring(
+            signing=Key.from_base64(signing_id, keys[signing_id]),
+            verifying=tuple(Key.from_base64(k, v) for k, v in keys.items() if k != signing_id),
+        )
+    try:
+        fallbacks = tuple(AttributionSource(name) for name in settings.fallbacks)
+    except ValueError as exc:
+        raise ConfigError(f"attribution.fallbacks: {exc}") from None
+    return AttributionConfig(
+        keyring=keyring,
+        verp_domains=frozenset(settings.verp_domains),
+        verp_prefix=settings.verp_prefix,
+        reference_header=settings.reference_header or None,
+        fallbacks=fallbacks,
+        header_rules=tuple(
+            HeaderRule(header=r.header, target=r.target, pattern=r.pattern)
+            for r in settings.header_rules
+        ),
+        networks=settings.networks,
+        sender_domains=settings.sender_domains,
+    )
