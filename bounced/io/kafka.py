@@ -75,8 +75,11 @@ _TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
 
 
 def _failure(action: str, exc: BaseException) -> BrokerError:
+    name = type(exc).__name__
     detail = str(exc) or ("no answer in time" if isinstance(exc, TimeoutError) else "no detail")
-    return BrokerError(f"{action}: {type(exc).__name__}: {detail}")
+    if not detail.startswith(name):  # aiokafka's messages often start with their class name
+        detail = f"{name}: {detail}"
+    return BrokerError(f"{action}: {detail}")
 
 
 def _tp(partition: TopicPartition) -> Any:
@@ -132,6 +135,7 @@ class KafkaSource:
         fetch_max_wait_ms: int = 500,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        hint_timeout: float = 5.0,
     ) -> None:
         if not topics:
             raise ValueError("a source needs at least one topic")
@@ -154,6 +158,7 @@ class KafkaSource:
         }
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
+        self._hint_timeout = hint_timeout
         self._consumer: Any = None
         self._on_assigned: OnAssigned | None = None
         self._on_revoked: OnRevoked | None = None
@@ -181,16 +186,16 @@ class KafkaSource:
 
         Failures are logged, not raised: stopping is part of shutting down.
         """
-        owned = self.assignment() - self._pending
-        consumer, self._consumer = self._consumer, None
-        if consumer is None:
+        if self._consumer is None:
             return
+        owned = self.assignment()
         if owned:
             try:
                 async with asyncio.timeout(self._stop_timeout):
                     await self._revoked(owned)
             except TimeoutError:
                 _log.warning("on_revoked did not return in time", group=self._group)
+        consumer, self._consumer = self._consumer, None
         self._paused.clear()
         self._pending.clear()
         await _close_quietly(consumer.stop(), self._stop_timeout)
@@ -252,14 +257,18 @@ class KafkaSource:
         }
 
     async def commit_hint(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """Commit next offsets to Kafka, for monitoring; partitions not owned are skipped."""
+        """Commit next offsets to Kafka, for monitoring; partitions not owned are skipped.
+
+        Bounded by ``hint_timeout`` (a stalled broker would otherwise hold the caller for the
+        whole request timeout, for a commit nobody relies on).
+        """
         consumer = self._require()
         owned = self.assignment()
         wanted = {_tp(p): offset for p, offset in offsets.items() if p in owned}
         if not wanted:
             return
         try:
-            async with asyncio.timeout(self._options["request_timeout_ms"] / 1000):
+            async with asyncio.timeout(self._hint_timeout):
                 await consumer.commit(wanted)
         except _FAILURES as exc:
             raise _failure(f"commit of group {self._group!r} failed", exc) from exc
@@ -303,14 +312,19 @@ class KafkaSource:
         consumer = self._require()
         if self._on_assigned is None:
             raise BrokerError("the source is not started")
+        partitions = partitions & self.assignment()
+        if not partitions:
+            return
+        # Paused before any await, so that no fetch can return records of these partitions
+        # from the position Kafka's commit gives them.
+        self._pending |= partitions
+        consumer.pause(*(_tp(p) for p in partitions))
         async with self._positioning:
-            partitions &= self.assignment()
+            partitions = partitions & self._pending  # not positioned meanwhile, nor revoked
             if not partitions:
                 return
-            self._pending |= partitions
-            consumer.pause(*(_tp(p) for p in partitions))
             stored = await self._on_assigned(set(partitions))
-            partitions &= self.assignment()  # a rebalance may have run meanwhile
+            partitions = partitions & self._pending & self.assignment()  # a rebalance may have run
             earliest = []
             for p in sorted(partitions):
                 offset = stored.get(p)
