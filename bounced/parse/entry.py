@@ -8,8 +8,13 @@ provider's JSON) always wins over one read out of the text.
 
 from __future__ import annotations
 
+import re
+
 from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import fields as F
+
+# Lines drawn with one punctuation character: separators in notices, never part of a reply.
+_RULES = re.compile(r"^[ \t]*([-=*_#~+])\1{3,}[ \t]*$", re.MULTILINE)
 
 
 def action_of(status: str | None, reply_code: int | None) -> DsnAction:
@@ -38,6 +43,8 @@ def make_entry(
     """An entry for one recipient; what is not given is read out of the diagnostic."""
     if command is None:
         command = F.find_command(diagnostic)
+    if "\n" in diagnostic:
+        diagnostic = _RULES.sub("", diagnostic)
     diagnostic = F.collapse(diagnostic)
     if status is None:
         status = F.find_status(diagnostic)

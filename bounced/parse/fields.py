@@ -30,11 +30,14 @@ _COMMAND = re.compile(
     r"starttls|auth|xclient|connect)\b|"  # Postfix "(in reply to RCPT TO command)"
     r"(?:error|response) from remote (?:mail )?server after (?:pipelined )?"
     r"(?P<b>rcpt to|mail from|end of data|data|initial connection|ehlo|helo|"
-    r"starttls|auth)|"  # Exim "SMTP error from remote mail server after RCPT TO:<...>"
+    r"starttls|auth|rcpt|mail)|"  # Exim "after RCPT TO:<...>", GMX "after RCPT command"
     r"lmtp error after (?P<c>rcpt to|mail from|end of data|data)|"  # Exim LMTP
     r"did not like our (?P<d>rcpt to|mail from|final data|data|ehlo|helo)|"  # DragonFly DMA
     r"(?P<rcpt>does not like recipient)|"  # qmail-remote
-    r"(?P<data>failed on data command|failed after i sent the message)|"  # qmail-remote
+    r"(?P<data>failed on data command|failed after i sent the message|"  # qmail-remote
+    r"for text command)|"  # 1&1 "SMTP error from remote server for TEXT command"
+    r"error following (?P<i>rcpt|mail|data|ehlo|helo) command|"  # X6
+    r"^-{7}smtp command[ \t]*\n(?P<j>rcpt|mail|data|ehlo|helo)\b|"  # m-FILTER
     r"(?P<conn>but greeting failed|after initial connection)|"  # qmail-remote, Exim
     r"(?P<helo>but my name was rejected)|"  # qmail-remote
     r"(?P<mail>but sender was rejected)|"  # qmail-remote
@@ -59,6 +62,9 @@ _COMMAND_KEYS = (
     ">>>",
     "smtp:",
     "step:",
+    "text command",
+    "error following",
+    "smtp command",
 )
 # Failing that, the last command a transcript or a reply names.
 _COMMAND_WORD = re.compile(r"\b(rcpt to|mail from)\b")

@@ -81,6 +81,13 @@ _HEADER_START = re.compile(
 )
 
 
+def _is_message_header(headers: Headers) -> bool:
+    """True for the header block of a message rather than of a MIME part."""
+    return ("received" in headers or "message-id" in headers) and (
+        "subject" in headers or "from" in headers or "date" in headers
+    )
+
+
 def _starts_with_headers(text: str) -> bool:
     """True for a text that opens with two or more header fields (a message sent as text)."""
     head = text.lstrip("\n")[:2000]
@@ -176,7 +183,15 @@ class Mail:
 
     @lazy
     def original_part(self) -> Part | None:
-        return self.first(_ORIGINAL_TYPES)
+        """The returned message: a message/rfc822 (or headers) part, or a text part that is a
+        message in all but its type (its own header block has Received, From, Subject...)."""
+        found = self.first(_ORIGINAL_TYPES)
+        if found is not None:
+            return found
+        for part in self.parts[1:]:
+            if not part.children and _is_message_header(part.headers):
+                return part
+        return None
 
     @lazy
     def notice(self) -> str:
@@ -194,6 +209,8 @@ class Mail:
             if part.children:
                 continue
             if part.ctype == "text/plain":
+                if texts and _is_message_header(part.headers):
+                    break  # a returned message sent as a text part
                 text = part.text()
                 if texts and _starts_with_headers(text):
                     break
@@ -203,11 +220,8 @@ class Mail:
         if not texts and html is not None:
             texts.append(html)
         text = "\n".join(texts)
-        if self.original_part is None:
-            cut = self.inline_original_start(text)
-            if cut is not None:
-                text = text[:cut]
-        return text
+        cut = self.inline_original_start(text)
+        return text if cut is None else text[:cut]
 
     @lazy
     def body(self) -> str:
@@ -236,6 +250,8 @@ class Mail:
         if part is not None:
             if part.children:
                 return part.children[0].headers
+            if part.ctype not in _ORIGINAL_TYPES:
+                return part.headers  # a returned message sent as a text part
             return parse_headers_text(part.text())
         text = self.body
         match = _ORIGINAL_MARKERS.search(text)

@@ -91,14 +91,14 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
     matches: list[re.Match[str]] = []
     last = ""
     for match in anchor.finditer(text):
-        found = match.group("addr")
+        found = _address_of(match)
         if found and found.lower() != last:
             # A recipient named again inside its own segment (a transcript) does not cut it.
             matches.append(match)
             last = found.lower()
     out: dict[str, Segment] = {}
     for index, match in enumerate(matches):
-        address = F.clean_address(match.group("addr"))
+        address = F.clean_address(_address_of(match) or "")
         if not F.is_address(address):
             continue
         stop = matches[index + 1].start() if index + 1 < len(matches) else len(text)
@@ -108,13 +108,22 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         rest = text[match.end() : stop].lstrip(" \t:>.;,-")
         if keep_prefix:
             line_start = text.rfind("\n", 0, match.start()) + 1
-            rest = text[line_start : match.start("addr")].rstrip(" \t<") + " " + rest
+            at = match.start("addr") if match.group("addr") else match.start()
+            rest = text[line_start:at].rstrip(" \t<") + " " + rest
         key = address.lower()
         if key in out:
             out[key].text += "\n" + rest
         else:
             out[key] = Segment(address=address, text=rest)
     return list(out.values())
+
+
+def _address_of(match: re.Match[str]) -> str | None:
+    """The address an anchor matched: its ``addr`` group, or ``addr2`` for a second form."""
+    found = match.group("addr")
+    if found is None and "addr2" in match.re.groupindex:
+        found = match.group("addr2")
+    return found
 
 
 def hint_of(text: str, hints: tuple[Hint, ...]) -> Reason | None:
