@@ -41,6 +41,32 @@ def _build_parser() -> argparse.ArgumentParser:
         help="json: the full report and its signals; scorer: the corpus scorer's RESULTS lines",
     )
     p.add_argument("--root", type=Path, help="print paths relative to this folder")
+
+    p = sub.add_parser(
+        "run",
+        help="run the daemon",
+        description="Consume the input topics, decide, and produce decisions until stopped "
+        "(SIGTERM or SIGINT: graceful; a second one forces the exit).",
+    )
+    p.add_argument("--config", type=Path, help="TOML configuration file (default: defaults)")
+
+    p = sub.add_parser(
+        "demo",
+        help="run the whole pipeline on an embedded broker with generated traffic",
+        description="Start an embedded Kafka-compatible broker, run the daemon on a temporary "
+        "SQLite store, feed it generated traffic and print what came out. Leaves nothing behind.",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--mails", type=int, default=600, help="mails sent in the scenario")
+    p.add_argument("--seed", type=int, default=7)
+
+    p = sub.add_parser(
+        "check-config",
+        help="validate a configuration file",
+        description="Read a configuration (and the policy it names) and report the first "
+        "error with its file, line and key; exit 1 if there is one.",
+    )
+    p.add_argument("config", type=Path)
     return parser
 
 
@@ -54,6 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "parse":
         return _parse_command(args, sys.stdout)
+    if args.command == "run":
+        return _run_command(args)
+    if args.command == "demo":
+        from bounced.demo import demo
+
+        if args.mails < 1:
+            parser.error("--mails must be at least 1")
+        return demo(fmt=args.format, out=sys.stdout, mails=args.mails, seed=args.seed)
+    if args.command == "check-config":
+        return _check_config(args)
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
@@ -140,3 +176,35 @@ def _scorer_record(path: str, result: Any) -> dict[str, Any]:
         "feedbacktype": feedback.feedback_type if feedback else None,
         "details": details,
     }
+
+
+def _load(path: Path | None) -> Any:
+    from bounced.config import attribution_config, load_config
+
+    config = load_config(path)
+    attribution_config(config.attribution)  # compiles keys and networks: fails early
+    return config
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from bounced.app import serve
+    from bounced.errors import ConfigError
+
+    try:
+        config = _load(args.config)
+    except ConfigError as exc:
+        print(f"bounced run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return serve(config, base=args.config.parent if args.config else None)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from bounced.errors import ConfigError
+
+    try:
+        _load(args.config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"{args.config}: ok")
+    return EXIT_OK

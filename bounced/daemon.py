@@ -190,6 +190,9 @@ class Daemon:
             try:
                 result = await operation()
             except (StoreError, BrokerError) as exc:
+                if isinstance(exc, StoreError) and not exc.retryable:
+                    log.exception("dependency failed for good", dependency=dependency)
+                    raise
                 if self.stopping:
                     raise StoppingError from exc
                 self._set_ready(ready=False)

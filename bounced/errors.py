@@ -37,7 +37,13 @@ class SigningError(BouncedError):
 
 
 class StoreError(BouncedError):
-    """The store failed; the operation may be retried once the store is back."""
+    """The store failed. `retryable` says whether trying again may succeed (locked, busy, I/O,
+    connection lost) or not (a missing table, a corrupt file): the daemon retries the first kind
+    with backoff and stops on the second."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class BrokerError(BouncedError):
