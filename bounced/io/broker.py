@@ -129,6 +129,14 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return hook
 
 
+def _finalize(process: subprocess.Popen[bytes], stop_timeout: float, log: Path | None) -> None:
+    """What the garbage collector or the interpreter's exit does for a broker left running."""
+    _reap(process, stop_timeout)
+    if log is not None:
+        with contextlib.suppress(OSError):
+            log.unlink()
+
+
 def _reap(process: subprocess.Popen[bytes], stop_timeout: float) -> None:
     """Terminate, then kill after `stop_timeout` seconds; always wait for the process."""
     if process.poll() is not None:
@@ -167,7 +175,7 @@ class EmbeddedBroker:
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
         self._finalizer: (
-            weakref.finalize[[subprocess.Popen[bytes], float], EmbeddedBroker] | None
+            weakref.finalize[[subprocess.Popen[bytes], float, Path | None], EmbeddedBroker] | None
         ) = None
         self.host = "127.0.0.1"
 
@@ -300,7 +308,10 @@ class EmbeddedBroker:
                 )
             except OSError as exc:
                 raise BrokerError(f"cannot run the Tansu broker {binary}: {exc}") from exc
-        self._finalizer = weakref.finalize(self, _reap, self._process, self._stop_timeout)
+        owned_log = None if self._keep_log else log_path
+        self._finalizer = weakref.finalize(
+            self, _finalize, self._process, self._stop_timeout, owned_log
+        )
         return self._process
 
     def _wait_ready(self, process: subprocess.Popen[bytes], port: int) -> None:
