@@ -26,7 +26,7 @@ from bounced.io.kafka import KafkaSink, KafkaSource
 from bounced.io.ports import EventSink, MessageSource
 from bounced.parse import Limits
 from bounced.policy.defaults import DefaultPolicy
-from bounced.prepare import BOUNCE, DELIVERY, FEEDBACK, Preparer
+from bounced.prepare import BOUNCE, COMMAND, DELIVERY, FEEDBACK, Preparer
 from bounced.store.ports import Store
 from bounced.store.sqlite import SqliteStore
 
@@ -56,7 +56,12 @@ def preparer(config: Config, attribution: AttributionConfig | None) -> Preparer:
     topics = config.topics
     limits = config.limits
     return Preparer(
-        origins={topics.bounces: BOUNCE, topics.complaints: FEEDBACK, topics.deliveries: DELIVERY},
+        origins={
+            topics.bounces: BOUNCE,
+            topics.complaints: FEEDBACK,
+            topics.deliveries: DELIVERY,
+            topics.commands: COMMAND,
+        },
         limits=Limits(
             max_bytes=limits.max_message_bytes,
             max_depth=limits.max_mime_depth,
@@ -74,7 +79,7 @@ def kafka_ports(config: Config) -> tuple[MessageSource, EventSink]:
     source = KafkaSource(
         bootstrap=kafka.bootstrap_servers,
         group=kafka.group_id,
-        topics=[topics.bounces, topics.complaints, topics.deliveries],
+        topics=[topics.bounces, topics.complaints, topics.deliveries, topics.commands],
         client_id=kafka.client_id,
     )
     return source, KafkaSink(bootstrap=kafka.bootstrap_servers, client_id=kafka.client_id)

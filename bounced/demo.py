@@ -95,6 +95,7 @@ async def _demo(bootstrap: str, folder: Path, *, mails: int, seed: int) -> Summa
     )
     topics = config.topics
     inputs = [topics.bounces, topics.complaints, topics.deliveries]
+    commands = [topics.commands]
     outputs = [topics.signals, topics.suppressions, topics.throttles, topics.pool, topics.dlq]
     traffic = demo_traffic(keyring, mails=mails, seed=seed, start=time.time() - 3600)
     summary = Summary(
@@ -105,7 +106,7 @@ async def _demo(bootstrap: str, folder: Path, *, mails: int, seed: int) -> Summa
         }
     )
     async with KafkaAdmin(bootstrap=bootstrap) as admin:
-        await admin.ensure_topics(inputs + outputs, partitions=3)
+        await admin.ensure_topics(inputs + commands + outputs, partitions=3)
         async with KafkaSink(bootstrap=bootstrap) as sink:
             batch = [
                 OutboxRecord(id=f"in-{topic}-{n}", topic=topic, key=str(n).encode(), value=value)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bounced.commands import Command
 from bounced.events import ROLE_OF, Decision, Role, SignalEvent, SourceRef, event_id
 from bounced.model import Signal
 from bounced.records import DeliveryRecord
@@ -49,6 +50,7 @@ class Input:
     origin: str  # bounce | feedback | delivery_record
     signals: tuple[Signal, ...] = ()
     record: DeliveryRecord | None = None
+    command: Command | None = None
     rejection: Rejection | None = None
     raw: bytes | None = None  # kept only for rejections (the dead letter carries it)
     key: bytes | None = None
@@ -70,6 +72,24 @@ class Recorded:
 
     record: DeliveryRecord
     input: Input
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commanded:
+    """An operator command as the policy sees it: with its id and the input it came from."""
+
+    id: str
+    command: Command
+    input: Input
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Batch:
+    """The new facts of one batch, in input order within each kind."""
+
+    signals: Sequence[Tipped] = ()
+    records: Sequence[Recorded] = ()
+    commands: Sequence[Commanded] = ()
 
 
 @dataclass(slots=True, kw_only=True)
@@ -106,13 +126,13 @@ class Decided:
 class Policy(Protocol):
     """Rules over state -> decisions. Pure; see bounced/policy."""
 
-    def needs(
-        self, signals: Sequence[Tipped], records: Sequence[Recorded], now: float
-    ) -> Needs: ...
+    def needs(self, batch: Batch, now: float) -> Needs:
+        """The documents and counter windows `decide` will read for this batch."""
+        ...
 
-    def decide(
-        self, signals: Sequence[Tipped], records: Sequence[Recorded], loaded: Loaded, now: float
-    ) -> Decided: ...
+    def decide(self, batch: Batch, loaded: Loaded, now: float) -> Decided:
+        """Decisions for a batch; writes are compare-and-set against the loaded versions."""
+        ...
 
     def tick(self, due: Sequence[tuple[str, str, Stored]], loaded: Loaded, now: float) -> Decided:
         """Time-driven transitions (expiries, ramp steps) for documents whose time has come."""
@@ -133,13 +153,11 @@ class Step:
     dead_letters: int = 0
 
 
-def tipped(
-    inputs: Sequence[Input], seen: set[str]
-) -> tuple[list[Tipped], list[Recorded], list[Input]]:
-    """The signals and delivery records of the inputs not seen before (with stable ids), and
-    those inputs themselves."""
+def tipped(inputs: Sequence[Input], seen: set[str]) -> tuple[Batch, list[Input]]:
+    """The facts of the inputs not seen before (with stable ids), and those inputs."""
     signals: list[Tipped] = []
     records: list[Recorded] = []
+    commands: list[Commanded] = []
     fresh: list[Input] = []
     prints: set[str] = set()
     for item in inputs:
@@ -158,26 +176,29 @@ def tipped(
         )
         if item.record is not None:
             records.append(Recorded(record=item.record, input=item))
-    return signals, records, fresh
+        if item.command is not None:
+            ident = event_id(src.topic, src.partition, src.offset, "command")
+            commands.append(Commanded(id=ident, command=item.command, input=item))
+    return Batch(signals=signals, records=records, commands=commands), fresh
 
 
 def needs(policy: Policy, inputs: Sequence[Input], now: float) -> Needs:
     """What to load for a batch (the fingerprints are always checked)."""
-    signals, records, _ = tipped(inputs, set())
-    return policy.needs(signals, records, now)
+    batch, _ = tipped(inputs, set())
+    return policy.needs(batch, now)
 
 
 def step(policy: Policy, inputs: Sequence[Input], loaded: Loaded, now: float) -> Step:
     """Turn a batch of inputs into what to store and produce."""
     out = Step()
-    signals, records, fresh = tipped(inputs, loaded.seen)
+    batch, fresh = tipped(inputs, loaded.seen)
     out.fingerprints = [(item.fingerprint, int(item.timestamp)) for item in fresh]
     for item in inputs:
         if item.rejection is not None:
             out.dead_letters += 1
             out.events.append((Role.DLQ, event_id(*_where(item), "dlq"), item))
     out.duplicates = len(inputs) - out.dead_letters - len(fresh)
-    for t in signals:
+    for t in batch.signals:
         src = t.input.source
         out.events.append(
             (
@@ -195,9 +216,9 @@ def step(policy: Policy, inputs: Sequence[Input], loaded: Loaded, now: float) ->
             )
         )
         out.counters.extend(deltas_for_signal(t.signal, t.input.timestamp))
-    for r in records:
+    for r in batch.records:
         out.counters.extend(deltas_for_record(r.record))
-    decided = policy.decide(signals, records, loaded, now)
+    decided = policy.decide(batch, loaded, now)
     out.writes.extend(decided.writes)
     out.events.extend((_role(d), d.id, d) for d in decided.decisions)
     return out

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from bounced.classify import classify
+from bounced.commands import read_command
 from bounced.engine import Input, Rejection
 from bounced.errors import ParseError, ValidationError
 from bounced.events import SourceRef
@@ -32,6 +33,7 @@ from bounced.records import DeliveryEvent, DeliveryRecord, read_record
 BOUNCE = "bounce"
 FEEDBACK = "feedback"
 DELIVERY = "delivery_record"
+COMMAND = "command"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +73,21 @@ def prepare(
             message="the record has no value",
         )
     digest = fingerprint(value)
+    if origin == COMMAND:
+        try:
+            command = read_command(value)
+        except ValidationError as exc:
+            return _rejected(
+                record,
+                source,
+                when,
+                error_class="ValidationError",
+                code="invalid-command",
+                message=str(exc),
+            )
+        return Input(
+            source=source, timestamp=when, fingerprint=digest, origin=origin, command=command
+        )
     if origin == DELIVERY:
         try:
             delivery = read_record(value)

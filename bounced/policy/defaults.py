@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bounced.engine import Decided, Loaded, Needs, Recorded, Tipped
+from bounced.engine import Batch, Decided, Loaded, Needs, Tipped
 from bounced.events import (
     Decision,
     EventType,
@@ -64,9 +64,9 @@ class DefaultPolicy:
     throttle_rate_per_minute: int = 60
     throttle_seconds: int = 900
 
-    def needs(self, signals: Sequence[Tipped], records: Sequence[Recorded], now: float) -> Needs:
+    def needs(self, batch: Batch, now: float) -> Needs:
         out = Needs()
-        for t in signals:
+        for t in batch.signals:
             key = _suppression_target(t.signal)
             if key:
                 out.entity(SUPPRESSION, key)
@@ -75,13 +75,11 @@ class DefaultPolicy:
                 out.entity(THROTTLE, key)
         return out
 
-    def decide(
-        self, signals: Sequence[Tipped], records: Sequence[Recorded], loaded: Loaded, now: float
-    ) -> Decided:
+    def decide(self, batch: Batch, loaded: Loaded, now: float) -> Decided:
         working = Working(loaded)
         decisions: list[Decision] = []
         per_input: dict[str, int] = {}
-        for t in signals:
+        for t in batch.signals:
             src = t.input.source
             where = f"{src.topic}/{src.partition}/{src.offset}"
 
