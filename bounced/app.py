@@ -81,6 +81,8 @@ def kafka_ports(config: Config) -> tuple[MessageSource, EventSink]:
         group=kafka.group_id,
         topics=[topics.bounces, topics.complaints, topics.deliveries, topics.commands],
         client_id=kafka.client_id,
+        session_timeout_ms=kafka.session_timeout_ms,
+        heartbeat_interval_ms=max(100, kafka.session_timeout_ms // 3),
     )
     return source, KafkaSink(bootstrap=kafka.bootstrap_servers, client_id=kafka.client_id)
 

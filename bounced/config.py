@@ -31,7 +31,9 @@ class KafkaConfig:
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "bounced"
     client_id: str = "bounced"
-    security_protocol: str = "PLAINTEXT"
+    # A member that stops heartbeating for this long is dropped from the group; the group also
+    # takes about half of it to form (measured on the embedded broker, docs/kafka.md).
+    session_timeout_ms: int = 10_000
     partitions: int = 3  # used when bounced creates missing topics (`create_topics`)
     create_topics: bool = False
 
@@ -64,7 +66,6 @@ class DaemonConfig:
     fetch_timeout_ms: int = 200
     chunk: int = 64  # messages parsed between yields to the event loop
     parse_workers: int = 0  # processes for parsing; 0 parses in the daemon's own process
-    max_in_flight: int = 5000  # records fetched but not stored; partitions pause above it
     shutdown_timeout_seconds: float = 10.0
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 30.0

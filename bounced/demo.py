@@ -82,7 +82,9 @@ async def _demo(bootstrap: str, folder: Path, *, mails: int, seed: int) -> Summa
     secret = secrets.token_bytes(32)
     keyring = Keyring(signing=Key(key_id="d1", secret=secret))
     config = Config(
-        kafka=KafkaConfig(bootstrap_servers=bootstrap, group_id="bounced-demo"),
+        kafka=KafkaConfig(
+            bootstrap_servers=bootstrap, group_id="bounced-demo", session_timeout_ms=4000
+        ),
         daemon=DaemonConfig(tick_seconds=1.0, fetch_timeout_ms=100),
         http=HttpConfig(enabled=False),
         attribution=AttributionSettings(

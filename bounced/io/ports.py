@@ -7,7 +7,7 @@ in-memory fakes for unit tests. The daemon only knows these protocols.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bounced.store.ports import OutboxRecord
@@ -26,9 +26,9 @@ class InRecord:
     topic: str
     partition: int
     offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
+    key: bytes | None = field(repr=False)  # record contents are personal data: never in logs
+    value: bytes | None = field(repr=False)
+    headers: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
     timestamp_ms: int = 0
 
 
