@@ -31,6 +31,8 @@ R = Reason
 _SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
 _UNIX_TYPES = frozenset({"x-unix", "unix"})
 _SPACES = re.compile(r"\s+")
+_TEMPORARY = re.compile(r" temporar| persistent")
+_CONTINUED = re.compile(r"(?<![0-9.])[245][0-9][0-9]-")  # "550-5.7.1 ...": a multi-line reply
 
 
 def classify(entry: Entry, report: Report) -> Verdict:
@@ -72,7 +74,9 @@ def classify(entry: Entry, report: Report) -> Verdict:
         category, action = override
     evidence = f"{code or ''} {text}" if (code or text) else ""
     if code is None and reason is not R.DELIVERED:
-        code = status.pseudo(reason, status.is_temporary(f"{reply or ''} {text}"))
+        # No code anywhere: the reply code's class, or the wording, says temporary or not.
+        temporary = (reply or 0) // 100 == 4 or bool(_TEMPORARY.search(lowered))
+        code = status.pseudo(reason, temporary)
     return Verdict(
         reason=reason,
         category=category,
@@ -106,7 +110,11 @@ def normalise(diagnostic: str) -> str:
     ``550 5.7.1 Our system ... likely unsolicited ... https://...``, so that phrases spanning
     the reply's lines match.
     """
-    text = _SPACES.sub(" ", diagnostic).strip()
+    text = diagnostic
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        text = _SPACES.sub(" ", text).strip()
+    if not _CONTINUED.search(text):
+        return text
     reply = status.find_reply(text)
     if reply is None or f"{reply}-" not in text:
         return text
@@ -133,8 +141,13 @@ _COMMAND_RANK = {
 }
 
 
+_COMMAND_WORDS = ("HELO", "EHLO", "STARTTLS", "AUTH ", "MAIL F", "RCPT", "DATA", "QUIT", "XFORWARD")
+
+
 def find_command(text: str) -> str | None:
     """The SMTP command a reply text says it answered (upper-case names only), or None."""
+    if not any(word in text for word in _COMMAND_WORDS):
+        return None
     best: str | None = None
     for match in _COMMAND.finditer(text):
         name = match.group(1) or match.group(2) or match.group(3)
@@ -150,7 +163,7 @@ def _reason(entry: Entry, report: Report, facts: decide.Facts, text: str) -> Rea
     found = mta.local_agent(facts.text, facts.command)
     if found is not None and found not in decide.NOT_EXPLICIT:
         return found
-    system = rhost.system_of(entry.recipient.rpartition("@")[2], _hosts(entry, report, text))
+    system = _system(entry, report, text)
     if system is not None:
         found = rhost.find(
             system,
@@ -167,7 +180,12 @@ def _reason(entry: Entry, report: Report, facts: decide.Facts, text: str) -> Rea
     return decide.generic(facts)
 
 
-def _hosts(entry: Entry, report: Report, text: str) -> tuple[str, ...]:
-    """The remote host (named by the report, else in the reply), then the reporting host."""
-    remote = entry.remote_mta or rhost.host_in(text)
-    return tuple(host for host in (remote, report.reporting_mta) if host)
+def _system(entry: Entry, report: Report, text: str) -> rhost.System | None:
+    """The receiving system: by recipient domain, remote host (named by the report, else in the
+    reply text), then the reporting host."""
+    system = rhost.system_of_domain(entry.recipient.rpartition("@")[2])
+    if system is None:
+        system = rhost.system_of_host(entry.remote_mta or rhost.host_in(text) or "")
+    if system is None and report.reporting_mta:
+        system = rhost.system_of_host(report.reporting_mta)
+    return system

@@ -108,7 +108,7 @@ class Facts:
     unix: bool = False  # the diagnostic is a local delivery program's (x-unix)
     delayed: bool = False  # the DSN action is "delayed"
     stated: Reason | None = None  # a reason the report or the MTA's wording already gives
-    _seen: dict[Reason, bool] = field(default_factory=dict)
+    _found: frozenset[Reason] | None = field(default=None, repr=False)
 
     @property
     def coded(self) -> Reason | None:
@@ -116,12 +116,10 @@ class Facts:
         return status.reason_of(self.status)
 
     def says(self, reason: Reason) -> bool:
-        """True when the reply text holds a phrase of the reason (memoised)."""
-        seen = self._seen.get(reason)
-        if seen is None:
-            seen = patterns.includes(reason, self.text, self.command)
-            self._seen[reason] = seen
-        return seen
+        """True when the reply text holds a phrase of the reason (all found in one pass)."""
+        if self._found is None:
+            self._found = patterns.reasons_in(self.text) if self.text else frozenset()
+        return reason in self._found or patterns.answers(reason, self.text, self.command)
 
 
 def _probe(reason: Reason, facts: Facts, coded: Reason | None) -> bool:

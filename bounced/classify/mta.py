@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bounced.classify import status
+from bounced.classify.scan import trie
 from bounced.model import Reason
 
 R = Reason
@@ -38,23 +39,31 @@ class Mta:
     """A notice-writing MTA: how to recognise it, and its messages."""
 
     name: str
-    marker: re.Pattern[str]  # matched against "subject\nsender\nreply text"
+    markers: tuple[str, ...]  # literal strings of its notices (subject, sender or text)
     table: tuple[tuple[Reason, re.Pattern[str]], ...]
+    any: re.Pattern[str]  # every phrase of the table: most replies match none
 
 
-def _mta(name: str, marker: str, table: dict[Reason, str], flags: int = 0) -> Mta:
+def _mta(name: str, markers: tuple[str, ...], table: dict[Reason, str]) -> Mta:
     return Mta(
         name,
-        re.compile(marker),
-        tuple((reason, re.compile(phrases, flags)) for reason, phrases in table.items()),
+        markers,
+        tuple((reason, re.compile(phrases)) for reason, phrases in table.items()),
+        re.compile(trie(table.values())),
     )
 
 
 # Exim (src/deliver.c, route.c, transports/*.c, routers/dnslookup.c message strings).
 EXIM = _mta(
     "exim",
-    r"(?i)mail delivery failed|smtp error from remote (?:mail )?server|this message was created "
-    r"automatically by mail delivery software|\bexim\b",
+    (
+        "Mail delivery failed",
+        "mail delivery failed",
+        "SMTP error from remote",
+        "This message was created automatically by mail delivery software",
+        "Exim",
+        "exim",
+    ),
     {
         R.USERUNKNOWN: r"user not found",
         R.HOSTUNKNOWN: r"all host address lookups failed permanently|all relevant MX records "
@@ -78,7 +87,7 @@ EXIM = _mta(
 # qmail (qmail-remote.c, qmail-send.c, qmail-local.c, qmail-ldap patch; clones used by Yahoo).
 QMAIL = _mta(
     "qmail",
-    r"^(?:failure notice|Failure Notice)\n|Hi\. This is the qmail",
+    ("Hi. This is the qmail",),  # and the subject "failure notice" (see `said`)
     {
         R.HOSTUNKNOWN: r"Sorry, I couldn't find any host ",
         R.MAILBOXFULL: r"disk quota exceeded",
@@ -123,8 +132,13 @@ GMAIL_STATES: dict[str, tuple[str, Reason]] = {
 }
 GMAIL = _mta(
     "gmail",
-    r"mailer-daemon@googlemail\.com|Technical details of (?:permanent|temporary) failure|"
-    r"Delivery to the following recipient|Message will be retried for \d+ more day",
+    (
+        "mailer-daemon@googlemail.com",
+        "Technical details of permanent failure",
+        "Technical details of temporary failure",
+        "Delivery to the following recipient",
+        "Message will be retried for ",
+    ),
     {
         R.EXPIRED: r"DNS Error: Could not contact DNS servers|Delivery to the following recipient "
         r"has been delayed|The recipient server did not accept our requests to connect|"
@@ -173,8 +187,12 @@ _EXCHANGE_CODE = re.compile(r"MSEXCH:.{0,200}?\(([0-9A-Fa-f]{8})\)")
 OTHERS: tuple[Mta, ...] = (
     _mta(  # DragonFly Mail Agent (dma.c, net.c)
         "dragonfly",
-        r"DragonFly Mail Agent|did not like our |Could not deliver for the last |DNS lookup "
-        r"failure: host ",
+        (
+            "DragonFly Mail Agent",
+            "did not like our ",
+            "Could not deliver for the last ",
+            "DNS lookup failure: host ",
+        ),
         {
             R.EXPIRED: r"Could not deliver for the last ",
             R.HOSTUNKNOWN: r"DNS lookup failure: host ",
@@ -182,7 +200,7 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # Courier (module.esmtp/esmtpclient.c)
         "courier",
-        r"Courier mail server at |NOTICE: mail delivery status\.|WARNING: delayed mail\.",
+        ("Courier mail server at ", "NOTICE: mail delivery status.", "WARNING: delayed mail."),
         {
             R.HOSTUNKNOWN: r"No such domain\.",
             R.SYSTEMERROR: r"This domain's DNS violates RFC 1035\.",
@@ -191,7 +209,7 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # HCL Domino
         "domino",
-        r"Domino Directory|DELIVERY FAILURE:|DELIVERY_FAILURE|Domino",
+        ("Domino", "DELIVERY FAILURE:", "DELIVERY_FAILURE"),
         {
             R.FILTERED: r"Cannot route mail to user",
             R.SYSTEMERROR: r"Several matches found in Domino Directory",
@@ -202,7 +220,12 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # HCL Notes
         "notes",
-        r"Undeliverable message|Name & Address Book|maximum hop count|ディレクトリのリスト",
+        (
+            "Undeliverable message",
+            "Name & Address Book",
+            "maximum hop count",
+            "ディレクトリのリスト",
+        ),
         {
             R.NETWORKERROR: r"Message has exceeded maximum hop count",
             R.USERUNKNOWN: r"User not listed in public Name & Address Book|"
@@ -211,17 +234,21 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # GMX, Web.de
         "gmx",
-        r"delivery retry timeout exceeded",
+        ("delivery retry timeout exceeded",),
         {R.EXPIRED: r"delivery retry timeout exceeded"},
     ),
     _mta(  # Zoho Mail's notices
         "zoho",
-        r"ResponseCode \d{3}|ERROR_CODE :|Zoho",
+        ("ResponseCode ", "ERROR_CODE :", "Zoho"),
         {R.EXPIRED: r"Host not reachable"},
     ),
     _mta(  # OpenSMTPD (smtpd/mta.c, queue.c)
         "opensmtpd",
-        r"OpenSMTPD|This is the MAILER-DAEMON, please DO NOT REPLY|Delivery status notification",
+        (
+            "OpenSMTPD",
+            "This is the MAILER-DAEMON, please DO NOT REPLY",
+            "Delivery status notification",
+        ),
         {
             R.EXPIRED: r"Envelope expired",
             R.SECURITYERROR: r"Could not retrieve credentials",
@@ -236,13 +263,18 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # Oracle Communications Messaging Server
         "messagingserver",
-        r"Illegal host/domain name found",
+        ("Illegal host/domain name found",),
         {R.HOSTUNKNOWN: r"Illegal host/domain name found"},
     ),
     _mta(  # au (KDDI) EZweb notices
         "ezweb",
-        r"ezweb\.ne\.jp|au\.com|The user\(s\) account|Your message was not delivered within |"
-        r"Each of the following recipients was rejected",
+        (
+            "ezweb.ne.jp",
+            "au.com",
+            "The user(s) account",
+            "Your message was not delivered within ",
+            "Each of the following recipients was rejected",
+        ),
         {
             R.EXPIRED: r"Your message was not delivered within ",
             R.MAILBOXFULL: r"The user\(s\) account is temporarily over quota",
@@ -252,8 +284,12 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # au (KDDI) mail notices
         "kddi",
-        r"Could not be delivered to: <|As their mailbox is full|Due to the following SMTP "
-        r"relay error|As the remote domain doesnt exist",
+        (
+            "Could not be delivered to: <",
+            "As their mailbox is full",
+            "Due to the following SMTP relay error",
+            "As the remote domain doesnt exist",
+        ),
         {
             R.MAILBOXFULL: r"As their mailbox is full",
             R.NORELAYING: r"Due to the following SMTP relay error",
@@ -262,7 +298,7 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # Progress iMail Server
         "imailserver",
-        r"Undeliverable Mail|Body of message generated response:",
+        ("Undeliverable Mail", "Body of message generated response:"),
         {
             R.HOSTUNKNOWN: r"Unknown host",
             R.USERUNKNOWN: r"Unknown user|Invalid final delivery userid",
@@ -274,13 +310,16 @@ OTHERS: tuple[Mta, ...] = (
     ),
     _mta(  # 1&1
         "einsundeins",
-        r"Mail size limit exceeded|postmaster\.1and1\.com",
+        ("Mail size limit exceeded", "postmaster.1and1.com"),
         {R.MESGTOOBIG: r"Mail size limit exceeded"},
     ),
     _mta(  # BIGLOBE and other Japanese ISPs on its system
         "biglobe",
-        r"Non-delivered information|Mail Delivery Failed\.\.\. User unknown|The number of "
-        r"messages in recipient's mailbox exceeded",
+        (
+            "Non-delivered information",
+            "Mail Delivery Failed... User unknown",
+            "The number of messages in recipient's mailbox exceeded",
+        ),
         {
             R.FILTERED: r"Mail Delivery Failed\.\.\. User unknown",
             R.MAILBOXFULL: r"The number of messages in recipient's mailbox exceeded the local "
@@ -293,7 +332,7 @@ OTHERS: tuple[Mta, ...] = (
 LOCAL_AGENTS: tuple[Mta, ...] = (
     _mta(
         "dovecot",
-        r"your message to <.{0,200}?> was automatically rejected:",
+        ("> was automatically rejected:",),
         {
             R.MAILBOXFULL: r"not enough disk space|quota exceeded",
             R.USERUNKNOWN: r"mailbox doesn't exist: ",
@@ -301,7 +340,7 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
     ),
     _mta(
         "mail.local",
-        r"mail\.local: ",
+        ("mail.local: ",),
         {
             R.MAILBOXFULL: r"disc quota exceeded|mailbox full or quota exceeded",
             R.SYSTEMERROR: r"temporary file write error",
@@ -311,7 +350,7 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
     ),
     _mta(
         "procmail",
-        r"procmail: |/procmail ",
+        ("procmail: ", "/procmail "),
         {
             R.MAILBOXFULL: r"quota exceeded while writing|user over quota",
             R.SYSTEMERROR: r"service unavailable",
@@ -320,7 +359,7 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
     ),
     _mta(
         "maildrop",
-        r"maildrop: ",
+        ("maildrop: ",),
         {
             R.MAILBOXFULL: r"maildir over quota\.",
             R.USERUNKNOWN: r"cannot find system user|invalid user specified\.",
@@ -328,7 +367,7 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
     ),
     _mta(
         "vpopmail",
-        r"vdelivermail: ",
+        ("vdelivermail: ",),
         {
             R.FILTERED: r"user does not exist, but will deliver to ",
             R.MAILBOXFULL: r"domain is over quota|user is over quota",
@@ -338,7 +377,7 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
     ),
     _mta(
         "vmailmgr",
-        r"vdeliver: ",
+        ("vdeliver: ",),
         {
             R.MAILBOXFULL: r"delivery failed due to system quota violation",
             R.USERUNKNOWN: r"invalid or unknown (?:base user or domain|virtual user)|"
@@ -349,26 +388,52 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
 
 
 def _first(mta: Mta, text: str) -> Reason | None:
+    if not mta.any.search(text):
+        return None
     for reason, pattern in mta.table:
         if pattern.search(text):
             return reason
     return None
 
 
+_NOTICE_MTAS = (GMAIL, QMAIL, EXIM, *OTHERS)
+_BY_MARKER: dict[str, frozenset[str]] = {}
+for _mta_ in _NOTICE_MTAS:
+    for _marker in _mta_.markers:
+        _BY_MARKER[_marker] = _BY_MARKER.get(_marker, frozenset()) | {_mta_.name}
+# Every marker at once: most notices carry none, and one search tells.
+_ANY_MARKER = re.compile(trie(re.escape(marker) for marker in _BY_MARKER))
+_QMAIL_SUBJECTS = frozenset({"failure notice", "Failure Notice"})  # qmail-send.c
+
+
+def _present(signature: str) -> frozenset[str]:
+    """The names of the MTAs whose markers the signature holds."""
+    names: frozenset[str] = frozenset()
+    at = 0
+    while (match := _ANY_MARKER.search(signature, at)) is not None:
+        names |= _BY_MARKER.get(match.group(), frozenset())
+        at = match.start() + 1
+    return names
+
+
 def said(text: str, subject: str = "", sender: str = "", command: str | None = None) -> Said:
     """What the notice's own wording says (`text` as written, not lower-cased)."""
     if not text:
         return Said()
-    signature = f"{subject}\n{sender}\n{text}"
     if "MSEXCH:" in text:
         match = _EXCHANGE_CODE.search(text)
         if match and match.group(1).upper() in EXCHANGE_CODES:
             return Said(EXCHANGE_CODES[match.group(1).upper()])
-    if "." in text:
+    if "RESOLVER." in text or "QUEUE." in text or "SMTPSEND." in text:
         match = _EXCHANGE_NDR.search(text)
         if match and match.group(1) in EXCHANGE_NDR:
             return Said(EXCHANGE_NDR[match.group(1)])
-    if GMAIL.marker.search(signature):
+    present = _present(f"{subject}\n{sender}\n{text}")
+    if subject in _QMAIL_SUBJECTS:
+        present |= {QMAIL.name}
+    if not present:
+        return Said()
+    if GMAIL.name in present:
         state = _GMAIL_STATE.search(text)
         step: str | None = None
         found = None
@@ -382,7 +447,7 @@ def said(text: str, subject: str = "", sender: str = "", command: str | None = N
             if code is not None and ".0" not in code:
                 return Said(status.reason_of(code), step)
             return Said(found, step)
-    if QMAIL.marker.search(signature):
+    if QMAIL.name in present:
         step = next((name for name, pattern in QMAIL_COMMANDS if pattern.search(text)), None)
         if step in ("EHLO", "HELO"):
             return Said(R.BLOCKED, step)
@@ -391,7 +456,7 @@ def said(text: str, subject: str = "", sender: str = "", command: str | None = N
         found = _first(QMAIL, text)
         if found is not None or step is not None:
             return Said(found, step)
-    if EXIM.marker.search(signature):
+    if EXIM.name in present:
         if command in ("EHLO", "HELO"):
             return Said(R.BLOCKED)
         if command != "MAIL":
@@ -399,7 +464,7 @@ def said(text: str, subject: str = "", sender: str = "", command: str | None = N
             if found is not None:
                 return Said(found)
     for mta in OTHERS:
-        if mta.marker.search(signature):
+        if mta.name in present:
             found = _first(mta, text)
             if found is not None:
                 return Said(found)
@@ -411,6 +476,6 @@ def local_agent(text: str, command: str | None) -> Reason | None:
     if not text or (command and command != "DATA"):
         return None
     for agent in LOCAL_AGENTS:
-        if agent.marker.search(text):
+        if any(marker in text for marker in agent.markers):
             return _first(agent, text) or R.MAILERERROR
     return None

@@ -16,8 +16,8 @@ address rather than the sender's (`REJECTED_NOT`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
+from bounced.classify.scan import Scanner
 from bounced.model import Reason
 
 R = Reason
@@ -25,17 +25,6 @@ R = Reason
 # A gap between two parts of a phrase: an address, a host name, a number.
 GAP = ".{0,80}?"
 LONG_GAP = ".{0,200}?"
-
-
-def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One compiled alternation of phrases (regex fragments, lower-case).
-
-    A phrase ending in a space ("transaction failed ") is a whole word: it also matches at the
-    end of the text, since readers trim what followed the reply.
-    """
-    return re.compile(
-        "|".join(f"(?:{p[:-1]}(?: |$))" if p.endswith(" ") else f"(?:{p})" for p in phrases)
-    )
 
 
 PHRASES: dict[Reason, tuple[str, ...]] = {
@@ -767,9 +756,21 @@ ANSWERING: dict[tuple[Reason, str], re.Pattern[str]] = {
     (R.USERUNKNOWN, "RCPT"): re.compile(r"recipient address rejected\.?(?: \(in reply to|$)"),
 }
 
-COMPILED: dict[Reason, re.Pattern[str]] = {
-    reason: compile_phrases(phrases) for reason, phrases in PHRASES.items()
-}
+SCANNER = Scanner(PHRASES)
+
+
+def reasons_in(text: str) -> frozenset[Reason]:
+    """Every reason one of whose phrases the lower-cased reply text holds."""
+    found = SCANNER.keys_in(text)
+    if R.REJECTED in found and REJECTED_NOT.search(text):
+        return found - {R.REJECTED}
+    return found
+
+
+def answers(reason: Reason, text: str, command: str | None) -> bool:
+    """True when the reply names the reason as the answer to that SMTP command."""
+    pattern = ANSWERING.get((reason, command)) if command else None
+    return pattern is not None and pattern.search(text) is not None
 
 
 def includes(reason: Reason, text: str, command: str | None = None) -> bool:
@@ -777,12 +778,6 @@ def includes(reason: Reason, text: str, command: str | None = None) -> bool:
 
     With the SMTP command the reply answered, the command's own phrases count too.
     """
-    pattern = COMPILED.get(reason)
-    if pattern is None or not text:
+    if reason not in PHRASES or not text:
         return False
-    if reason is R.REJECTED and REJECTED_NOT.search(text):
-        return False
-    if pattern.search(text) is not None:
-        return True
-    answering = ANSWERING.get((reason, command)) if command else None
-    return answering is not None and answering.search(text) is not None
+    return reason in reasons_in(text) or answers(reason, text, command)

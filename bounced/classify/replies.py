@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bounced.classify.scan import Scanner
 from bounced.model import Action, Category, Provider
 
 C = Category
@@ -55,8 +56,8 @@ RULES: tuple[ReplyRule, ...] = (
     _rule(r"rate limited due to ip reputation", C.RATE),
     _rule(r"banned sending ip|5\.7\.6[0-4][0-9] access denied", C.BLOCK),  # 5.7.606-649
     _rule(r"\(s3150\)|part of their network is on our block list", C.BLOCK),
-    _rule(r"\b(?:rp-00[1-3])\b", C.RATE),  # outlook.com: rate limited for IP reputation
-    _rule(r"\b(?:sc-00[1-4]|dy-001|ou-00[12])\b", C.BLOCK),  # outlook.com policy blocks
+    _rule(r"rp-00[1-3]\b", C.RATE),  # outlook.com: rate limited for IP reputation
+    _rule(r"sc-00[1-4]\b|dy-001\b|ou-00[12]\b", C.BLOCK),  # outlook.com policy blocks
     _rule(r"has exceeded the maximum number of connections|\(s3115\)", C.RATE),  # 4.7.652
     _rule(r"4\.7\.5\d\d .{0,40}(?:access denied, please try again later|server busy)", C.RATE),
     # Yahoo (senders.yahooinc.com/smtp-error-codes).
@@ -65,9 +66,10 @@ RULES: tuple[ReplyRule, ...] = (
     _rule(r"\[bl2[0-9]\]|because the ip is in spamhaus's list", C.BLOCK),
     _rule(r"max message per connection reached|user is receiving mail too quickly", C.RATE),
     # Orange and Wanadoo (OFR codes), La Poste (LPN codes): the number after the label.
-    _rule(r"(?:ofr|lpn)\w{0,6}_104\b|trop de connexions", C.RATE),  # too many connections
-    _rule(r"(?:ofr|lpn)\w{0,6}_(?:101|102|103|510|999)\b", C.BLOCK),  # IP blocked/refused
-    _rule(r"(?:ofr|lpn)\w{0,6}_(?:105|107|108|109|201|423|424|505)\b", C.RATE),  # try later
+    _rule(r"ofr\w{0,6}_104\b|lpn\w{0,6}_104\b|trop de connexions", C.RATE),  # connections
+    _rule(r"ofr\w{0,6}_(?:101|102|103|510|999)\b|lpn\w{0,6}_(?:101|102|103|510|999)\b", C.BLOCK),
+    _rule(r"ofr\w{0,6}_(?:105|109|201|424|505)\b|lpn\w{0,6}_(?:105|109|201|424|505)\b", C.RATE),
+    _rule(r"lpn\w{0,6}_(?:107|108|423)\b", C.BLOCK),  # service refused: IP suspended
     # SFR (postmaster.sfr.fr): "abus detecte" blocks, connection rate limits.
     _rule(r"abus detecte gu_eib_0[0-9]", C.BLOCK, P.SFR),
     _rule(r"too many connections|trop de connexions|4\.7\.0 .{0,40}ratelimit", C.RATE, P.SFR),
@@ -89,19 +91,20 @@ RULES: tuple[ReplyRule, ...] = (
     _rule(r"deferred due to excessive volume", C.RATE),
     # Generic provider wording for connection and rate limits.
     _rule(r"too many (?:concurrent )?(?:connections|smtp sessions)|connection rate limit", C.RATE),
-    _rule(r"\brate[- ]?limit(?:ed|ing)?\b|\bthrottl", C.RATE),
+    _rule(r"rate[- ]?limit|throttl", C.RATE),
 )
 
 _DEFAULT_ACTION = {C.RATE: Action.THROTTLE, C.BLOCK: Action.REPUTATION}
+# Row number -> its pattern, scanned in one pass.
+SCANNER: Scanner[int] = Scanner({i: (row.pattern.pattern,) for i, row in enumerate(RULES)})
 
 
 def category_of(text: str, provider: Provider) -> tuple[Category, Action] | None:
     """The category and action a provider reply rule gives the lower-cased reply, if any."""
     if not text:
         return None
-    for row in RULES:
-        if row.providers and provider not in row.providers:
-            continue
-        if row.pattern.search(text):
+    for number in sorted(SCANNER.keys_in(text)):
+        row = RULES[number]
+        if not row.providers or provider in row.providers:
             return row.category, _DEFAULT_ACTION[row.category]
     return None

@@ -77,21 +77,41 @@ HOSTS: dict[System, tuple[str, ...]] = {
 }
 
 
-def system_of(domain: str, hosts: tuple[str, ...]) -> System | None:
-    """The receiving system: by recipient domain first, then by the given host names."""
+# A recipient domain names a system when it is the tail of one of the system's host names
+# ("qq.com" of ".qq.com", "cox.net" of "cox.net"): every tail of every host name, looked up.
+_BY_DOMAIN: dict[str, System] = {}
+for _system, _tails in HOSTS.items():
+    for _tail in _tails:
+        for _start in range(len(_tail)):
+            _BY_DOMAIN.setdefault(_tail[_start:], _system)
+_BY_HOST = re.compile(
+    "|".join(
+        f"(?P<{system.name}>(?:{'|'.join(re.escape(tail) for tail in tails)})$)"
+        for system, tails in HOSTS.items()
+    )
+)
+
+
+def system_of_domain(domain: str) -> System | None:
+    """The receiving system a recipient domain names (the tail of one of its host names)."""
     domain = domain.lower().strip(".")
-    if len(domain) > 3:
-        for system, tails in HOSTS.items():
-            if any(tail.endswith(domain) for tail in tails):
-                return system
-    for name in hosts:
-        host = name.lower().rstrip(".")
-        if not host:
-            continue
-        for system, tails in HOSTS.items():
-            if any(host.endswith(tail) for tail in tails):
-                return system
-    return None
+    return _BY_DOMAIN.get(domain) if len(domain) > 3 else None
+
+
+def system_of_host(host: str) -> System | None:
+    """The receiving system a remote or reporting host belongs to."""
+    match = _BY_HOST.search(host.lower().rstrip(".")) if host else None
+    return System[match.lastgroup] if match and match.lastgroup else None
+
+
+def system_of(domain: str, hosts: tuple[str, ...]) -> System | None:
+    """The receiving system: by recipient domain first, then by the given host names in turn."""
+    found = system_of_domain(domain)
+    for host in hosts:
+        if found is not None:
+            break
+        found = system_of_host(host)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -1042,25 +1062,19 @@ _HOST_SANDWICH = re.compile(
     r"(?:\bhost |while talking to | by |remote system: dns; ?|smtp server <|generating server: )"
     r"([a-z0-9][a-z0-9.-]{2,250}?)\.?(?:\[| \[| said:|:| refused|>|\s|$)"
 )
-_HOST_TOKEN = re.compile(
-    r"(?<![\w.@/-])((?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.){1,8}[a-z]{2,24})(?![\w@/-])"
+# Otherwise, a host name anywhere in the text that belongs to one of the systems.
+_SYSTEM_HOST_IN_TEXT = re.compile(
+    r"(?<![\w.-])(?:[a-z0-9-]{1,63}\.){0,8}?(?:"
+    + "|".join(re.escape(tail.lstrip(".")) for tails in HOSTS.values() for tail in tails)
+    + r")(?![\w-])"
 )
 
 
-def _is_host(name: str) -> bool:
-    return (
-        "." in name
-        and ".." not in name
-        and not name.startswith(("-", "."))
-        and not name[name.rfind(".") + 1 :].isdigit()
-    )
-
-
 def host_in(text: str) -> str | None:
-    """A remote host name named in a reply text: where reports put it, else the longest one."""
+    """A remote host name in a reply text: where reports put it, else one of a known system."""
     lowered = text.lower()
     match = _HOST_SANDWICH.search(lowered)
-    if match and _is_host(match.group(1)):
+    if match and "." in match.group(1) and not match.group(1).rsplit(".", 1)[-1].isdigit():
         return match.group(1).rstrip(".")
-    tokens = [t for t in _HOST_TOKEN.findall(lowered) if _is_host(t)]
-    return max(tokens, key=len) if tokens else None
+    match = _SYSTEM_HOST_IN_TEXT.search(lowered)
+    return match.group() if match else None

@@ -212,8 +212,8 @@ REPLY_REASON: dict[int, Reason] = {
 _ANY_CLASS = REPLY_CODES["5"] + REPLY_CODES["4"] + REPLY_CODES["2"]
 _RANK = {code: i for i, code in enumerate(_ANY_CLASS)}
 
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_STATUS = re.compile(r"(?<![0-9./vV])([245])\.([0-7])\.(\d{1,3})(?!\d)")
+# A code glued to a digit, dot, slash or "v" is part of a version or an IPv4 address, not a code.
+_STATUS = re.compile(r"(?<![0-9./vV])([245])\.([0-7])\.(\d{1,3})(?!\d|\.\d)")
 _REPLY = re.compile(r"(?<![0-9./])([245]\d\d)(?![0-9./])")
 _TEMPORARY_WORDS = re.compile(r" temporar| persistent")
 _PERMANENT_WORDS = re.compile(r" permanent ")
@@ -226,12 +226,11 @@ def reason_of(status: str | None) -> Reason | None:
 
 def find_status(text: str, klass: str = "") -> str | None:
     """The enhanced status code a reply text carries, preferring a specific one to x.0.0."""
-    if len(text) < 7:
+    if len(text) < 7 or "." not in text:
         return None
-    masked = _IPV4.sub("*", text) if "." in text else text
     found: list[str] = []
     generic: str | None = None
-    for match in _STATUS.finditer(masked):
+    for match in _STATUS.finditer(text):
         code = f"{match.group(1)}.{match.group(2)}.{int(match.group(3))}"
         if klass and code[0] != klass:
             continue

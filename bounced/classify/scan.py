@@ -1,0 +1,151 @@
+"""Many phrases, one pass: regexes of phrase tables merged into a character trie.
+
+Theory of operation: Python's regular expression engine tries the alternatives of a pattern one
+by one at every position of the text, so a table of hundreds of phrases costs hundreds of tries
+per character. Merging the phrases' literal beginnings into a trie (`trie`) lets the engine
+discard a position after one or two characters, so one search over every phrase of every table
+costs about as much as one phrase. A `Scanner` then answers the question the tables ask: which
+keys (reasons, rule numbers) have a phrase in the text. It searches the merged pattern; where a
+phrase begins it tries, anchored, the patterns of the keys whose phrases can begin with those
+two characters; and it searches again one character further, so overlapping phrases of
+different keys are all found.
+
+Rule 1: a phrase is a regex fragment with bounded gaps; its literal beginning is what precedes
+the first metacharacter. A phrase ending in a space ("transaction failed ") is a whole word and
+also matches at the end of the text, since readers trim what followed the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+_META = frozenset(".^$*+?{}[]\\|()")
+_QUANTIFIERS = frozenset("*+?{")
+
+
+def alternatives(phrase: str) -> list[str]:
+    """The top-level alternatives of a phrase ("a|b(?:c|d)" -> "a", "b(?:c|d)")."""
+    parts: list[str] = []
+    depth, in_class, i, start = 0, False, 0, 0
+    while i < len(phrase):
+        char = phrase[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            parts.append(phrase[start:i])
+            start = i + 1
+        i += 1
+    parts.append(phrase[start:])
+    return parts
+
+
+def literal_head(phrase: str) -> tuple[str, str]:
+    """Split a phrase (without top-level "|") into its literal beginning and the rest."""
+    head: list[str] = []
+    i = 0
+    while i < len(phrase):
+        char = phrase[i]
+        if char == "\\" and i + 1 < len(phrase) and not phrase[i + 1].isalnum():
+            if phrase[i + 2 : i + 3] in _QUANTIFIERS:
+                break
+            head.append(phrase[i + 1])
+            i += 2
+            continue
+        if char in _META or phrase[i + 1 : i + 2] in _QUANTIFIERS:
+            break
+        head.append(char)
+        i += 1
+    return "".join(head), phrase[i:]
+
+
+def word_phrase(phrase: str) -> str:
+    """A phrase ending in a space also matches at the end of the text (Rule 1)."""
+    if phrase.endswith(" ") and not phrase.endswith("\\ "):
+        return f"{phrase[:-1]}(?: |$)"
+    return phrase
+
+
+class _Node:
+    __slots__ = ("children", "rests")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.rests: list[str] = []
+
+    def emit(self) -> str:
+        options = [re.escape(char) + self.children[char].emit() for char in sorted(self.children)]
+        options += [f"(?:{rest})" for rest in self.rests if rest]
+        optional = any(not rest for rest in self.rests)
+        if not options:
+            return ""
+        group = options[0] if len(options) == 1 and not optional else f"(?:{'|'.join(options)})"
+        return f"{group}?" if optional else group
+
+
+def trie(phrases: Iterable[str]) -> str:
+    """One regex for many phrases, their literal beginnings merged into a character trie."""
+    root = _Node()
+    for phrase in (part for whole in phrases for part in alternatives(whole)):
+        head, rest = literal_head(word_phrase(phrase))
+        node = root
+        for char in head:
+            node = node.children.setdefault(char, _Node())
+        node.rests.append(rest)
+    return root.emit()
+
+
+def compile_phrases(phrases: Iterable[str], flags: int = 0) -> re.Pattern[str]:
+    """One compiled alternation of phrases."""
+    return re.compile(trie(phrases), flags)
+
+
+def _openings(phrases: Iterable[str]) -> frozenset[str] | None:
+    """The first two characters the phrases can begin with; None when some phrase has no
+    literal beginning that long (then its key is tried wherever any phrase begins)."""
+    found: set[str] = set()
+    for phrase in (part for whole in phrases for part in alternatives(whole)):
+        head, _ = literal_head(word_phrase(phrase))
+        if len(head) < 2:
+            return None
+        found.add(head[:2])
+    return frozenset(found)
+
+
+class Scanner(Generic[K]):
+    """Which keys of a phrase table have a phrase in a text, in one pass (module docstring)."""
+
+    __slots__ = ("_any", "_keys")
+
+    def __init__(self, table: Mapping[K, Iterable[str]], flags: int = 0) -> None:
+        tables = {key: tuple(phrases) for key, phrases in table.items()}
+        self._keys = tuple(
+            (key, compile_phrases(phrases, flags), _openings(phrases))
+            for key, phrases in tables.items()
+        )
+        self._any = compile_phrases((p for phrases in tables.values() for p in phrases), flags)
+
+    def keys_in(self, text: str) -> frozenset[K]:
+        """Every key one of whose phrases the text holds."""
+        found: set[K] = set()
+        at = 0
+        while (match := self._any.search(text, at)) is not None:
+            start = match.start()
+            opening = text[start : start + 2]
+            for key, pattern, openings in self._keys:
+                if key in found or (openings is not None and opening not in openings):
+                    continue
+                if pattern.match(text, start):
+                    found.add(key)
+            at = start + 1
+        return frozenset(found)
