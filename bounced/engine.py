@@ -153,6 +153,16 @@ class Step:
     dead_letters: int = 0
 
 
+def fact_id(item: Input, *parts: object) -> str:
+    """The id of an event an input causes: from its content (fingerprint), not its position.
+
+    The same bounce delivered twice, in two partitions, counts once, and whichever copy is
+    processed first, the events carry the same ids: a replay after a crash, which may interleave
+    partitions differently, produces exactly the ids of an uninterrupted run.
+    """
+    return event_id(item.fingerprint, *parts)
+
+
 def tipped(inputs: Sequence[Input], seen: set[str]) -> tuple[Batch, list[Input]]:
     """The facts of the inputs not seen before (with stable ids), and those inputs."""
     signals: list[Tipped] = []
@@ -165,10 +175,9 @@ def tipped(inputs: Sequence[Input], seen: set[str]) -> tuple[Batch, list[Input]]
             continue
         prints.add(item.fingerprint)
         fresh.append(item)
-        src = item.source
         signals.extend(
             Tipped(
-                id=event_id(src.topic, src.partition, src.offset, "signal", index),
+                id=fact_id(item, "signal", index),
                 signal=s,
                 input=item,
             )
@@ -177,7 +186,7 @@ def tipped(inputs: Sequence[Input], seen: set[str]) -> tuple[Batch, list[Input]]
         if item.record is not None:
             records.append(Recorded(record=item.record, input=item))
         if item.command is not None:
-            ident = event_id(src.topic, src.partition, src.offset, "command")
+            ident = fact_id(item, "command")
             commands.append(Commanded(id=ident, command=item.command, input=item))
     return Batch(signals=signals, records=records, commands=commands), fresh
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bounced.attribute import bind
 from bounced.classify import verdicts
 from bounced.model import UNATTRIBUTED, Attribution, AttributionSource, Report, Signal
-from bounced.parse import DEFAULT_LIMITS, Limits, parse
+from bounced.parse import DEFAULT_LIMITS, Limits, ParseError, parse
 
 Attributor = Callable[[Report], Attribution]
 
@@ -66,7 +66,19 @@ def signals_of(report: Report, attribution: Attribution = UNATTRIBUTED) -> tuple
 def process(
     raw: bytes, *, attributor: Attributor | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> Result:
-    """Parse, classify and attribute one message. Raises only `ParseError`."""
+    """Parse, classify and attribute one message. Raises only `ParseError`.
+
+    A failure after parsing (a bug in a classification or attribution rule) is also reported as
+    a `ParseError`, with its own code: the input then goes to the dead-letter topic, from which it
+    can be replayed once the rule is fixed, and the daemon carries on.
+    """
     report = parse(raw, limits)
-    attribution = attributor(report) if attributor is not None else UNATTRIBUTED
-    return Result(report=report, signals=signals_of(report, attribution), attribution=attribution)
+    try:
+        attribution = attributor(report) if attributor is not None else UNATTRIBUTED
+        signals = signals_of(report, attribution)
+    except Exception as exc:
+        raise ParseError(
+            f"the message could not be classified ({type(exc).__name__}: {exc})",
+            code="classify-error",
+        ) from exc
+    return Result(report=report, signals=signals, attribution=attribution)

@@ -41,7 +41,12 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
             report = read_ses_text(raw.decode("utf-8", "replace"))
             if report is not None:
                 return report
-        return _read(Mail(parse_message(raw, limits), limits))
+        root = parse_message(raw, limits)
+        if not root.headers:
+            raise ParseError(
+                "the input has no header fields: it is not an e-mail message", code="not-a-message"
+            )
+        return _read(Mail(root, limits))
     except ParseError:
         raise
     except RecursionError as exc:

@@ -12,7 +12,7 @@ Nothing else decides anything here: blocks, soft bounces and auth failures are o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bounced.engine import Batch, Decided, Loaded, Needs, Tipped
@@ -78,27 +78,16 @@ class DefaultPolicy:
     def decide(self, batch: Batch, loaded: Loaded, now: float) -> Decided:
         working = Working(loaded)
         decisions: list[Decision] = []
-        per_input: dict[str, int] = {}
         for t in batch.signals:
-            src = t.input.source
-            where = f"{src.topic}/{src.partition}/{src.offset}"
-
-            def next_id(where: str = where) -> str:
-                n = per_input.get(where, 0)
-                per_input[where] = n + 1
-                return event_id(where, "decision", n)
-
-            decision = self._suppress(t, working, now, next_id)
+            decision = self._suppress(t, working, now)
             if decision is not None:
                 decisions.append(decision)
-            decision = self._throttle(t, working, now, next_id)
+            decision = self._throttle(t, working, now)
             if decision is not None:
                 decisions.append(decision)
         return Decided(writes=working.writes(), decisions=decisions)
 
-    def _suppress(
-        self, t: Tipped, working: Working, now: float, next_id: Callable[[], str]
-    ) -> Decision | None:
+    def _suppress(self, t: Tipped, working: Working, now: float) -> Decision | None:
         key = _suppression_target(t.signal)
         if key is None:
             return None
@@ -122,10 +111,13 @@ class DefaultPolicy:
             "expires_at": None,
             "active": True,
         }
+        previous = working.get(SUPPRESSION, key)
+        doc["seq"] = previous.get("seq", 0) if previous else 0
+        ident = working.transition(SUPPRESSION, key, doc)
         working.put(SUPPRESSION, key, doc, None)
         rule = "complaint" if signal.action is Action.SUPPRESS_CLIENT else "hard-bounce"
         return SuppressionEvent(
-            id=next_id(),
+            id=ident,
             type=EventType.SUPPRESS,
             at=iso(now),
             address=doc["address"],
@@ -136,18 +128,18 @@ class DefaultPolicy:
             evidence=Evidence(rule=f"default.{rule}", signals=(t.id,)),
         )
 
-    def _throttle(
-        self, t: Tipped, working: Working, now: float, next_id: Callable[[], str]
-    ) -> Decision | None:
+    def _throttle(self, t: Tipped, working: Working, now: float) -> Decision | None:
         key = _throttle_target(t.signal)
         if key is None:
             return None
         doc = working.get(THROTTLE, key)
         if doc is not None and doc.get("state") == "throttled" and doc.get("until", 0) > now:
             return None
+        seq = doc.get("seq", 0) if doc else 0
         signal = t.signal
         until = int(now) + self.throttle_seconds
         doc = {
+            "seq": seq,
             "subject": "ip",
             "ip": signal.attribution.sending_ip,
             "client": None,
@@ -157,9 +149,10 @@ class DefaultPolicy:
             "until": until,
             "since": int(now),
         }
+        ident = working.transition(THROTTLE, key, doc)
         working.put(THROTTLE, key, doc, until)
         return ThrottleEvent(
-            id=next_id(),
+            id=ident,
             type=EventType.THROTTLE,
             at=iso(now),
             subject="ip",
@@ -188,12 +181,13 @@ class DefaultPolicy:
             doc = dict(stored.data)
             doc["state"] = "normal"
             doc["since"] = int(now)
+            doc["seq"] = int(doc.get("seq", 0)) + 1
             out.writes.append(
                 EntityWrite(kind=kind, key=key, data=doc, expected_version=stored.version)
             )
             out.decisions.append(
                 ThrottleEvent(
-                    id=event_id("tick", kind, key, stored.version),
+                    id=event_id("transition", kind, key, doc["seq"]),
                     type=EventType.RESUME,
                     at=iso(now),
                     subject="ip",

@@ -3,7 +3,8 @@
 A policy may touch the same document several times in one batch (three rate-limit replies for
 the same IP and provider). It reads through `Working`, which starts from what the daemon loaded
 and keeps every change in memory; `writes()` then yields one compare-and-set write per changed
-document, quoting the version that was loaded.
+document, quoting the version that was loaded. Decisions take their ids from `transition`, so
+that they do not depend on which input happened to cross a threshold first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import copy
 from typing import Any
 
 from bounced.engine import Loaded
+from bounced.events import event_id
 from bounced.store.ports import EntityWrite
 
 
@@ -43,6 +45,18 @@ class Working:
         self._docs[slot] = doc
         self._due[slot] = due_at
         self._changed.add(slot)
+
+    def transition(self, kind: str, key: str, doc: dict[str, Any]) -> str:
+        """Count a state change of a document and return the id of the event announcing it.
+
+        The id is made of the document's key and its transition number, which the document
+        carries (``seq``): the n-th transition of a subject has the same id whichever input
+        caused it and however the inputs were batched, so a replay after a crash, which may
+        interleave partitions differently, announces the same transitions with the same ids.
+        """
+        seq = int(doc.get("seq", 0)) + 1
+        doc["seq"] = seq
+        return event_id("transition", kind, key, seq)
 
     def writes(self) -> list[EntityWrite]:
         """One compare-and-set write per changed document."""
