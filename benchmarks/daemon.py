@@ -40,11 +40,11 @@ from bounced.signing import Key, Keyring
 from bounced.store.ports import OutboxRecord
 from bounced.store.sqlite import SqliteStore
 from bounced.traffic import (
+    DEMO_CLIENTS,
     MAILBOX_FULL,
     USER_UNKNOWN,
     VERP_DOMAIN,
     VERP_PREFIX,
-    DEMO_CLIENTS,
     Generator,
 )
 
