@@ -35,14 +35,28 @@ def main() -> int:
         results = Path(args.results or out.name)
     with results.open("w") as sink:
         subprocess.run(
-            [sys.executable, "-m", "bounced", "parse", "--format", "scorer", "--root", str(corpus)]
-            + folders,
+            [
+                sys.executable,
+                "-m",
+                "bounced",
+                "parse",
+                "--format",
+                "scorer",
+                "--root",
+                str(corpus),
+                *folders,
+            ],
             stdout=sink,
             check=True,
         )
     completed = subprocess.run(
-        [sys.executable, str(args.scorer), str(corpus / "labels.jsonl"), str(results)]
-        + scorer_args,
+        [
+            sys.executable,
+            str(args.scorer),
+            str(corpus / "labels.jsonl"),
+            str(results),
+            *scorer_args,
+        ],
         check=False,
     )
     if not args.results:

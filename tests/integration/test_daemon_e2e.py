@@ -136,12 +136,11 @@ async def reference(config: Config, inputs: list[InRecord]) -> tuple[set[str], d
 
 def state_counts(store: Store) -> dict[str, int]:
     """What a run left in its store, in numbers that do not depend on timing."""
-    counts = {
+    return {
         "suppressions": len(store.scan("suppression", "", 100_000)),
         "throttles": len(store.scan("throttle", "", 100_000)),
         "unsent": len(store.pending(100_000)),
     }
-    return counts
 
 
 async def output_ids(admin: KafkaAdmin, names: dict[str, str]) -> list[str]:
@@ -249,9 +248,7 @@ async def test_outputs_match_schemas_and_expectations(
 ) -> None:
     """Raw messages in, schema-valid signals and decisions out; bad input dead-lettered."""
     names = await setup_topics(topics)
-    config = load_config(
-        write_config(tmp_path / "b.toml", bootstrap, names, tmp_path / "s.db")
-    )
+    config = load_config(write_config(tmp_path / "b.toml", bootstrap, names, tmp_path / "s.db"))
     await produce_traffic(bootstrap, names, mails=200)
     store = SqliteStore(tmp_path / "s.db")
     daemon = build_daemon(config, store)

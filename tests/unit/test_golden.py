@@ -37,7 +37,7 @@ def observed(path: Path) -> dict[str, Any]:
         "format": report.format,
         "feedback_type": str(report.feedback.feedback_type) if report.feedback else None,
         "signals": [
-            {k: v for k, v in to_plain(s).items() if k != "attribution" and k != "diagnostic"}
+            {k: v for k, v in to_plain(s).items() if k not in {"attribution", "diagnostic"}}
             for s in result.signals
         ],
     }
