@@ -68,11 +68,12 @@ def classify(entry: Entry, report: Report) -> Verdict:
         stated=entry.hint or said.reason,
     )
     reason = _reason(entry, report, facts, text)
-    category, action, _ = categories.TABLE[reason]
-    override = replies.category_of(lowered, provider)
+    evidence = f"{code or ''} {text}" if (code or text) else ""
+    hard = status.is_hard(reason, evidence)
+    category, action = categories.of(reason, hard)
+    override = replies.category_of(lowered, provider, reason)
     if override is not None:
         category, action = override
-    evidence = f"{code or ''} {text}" if (code or text) else ""
     if code is None and reason is not R.DELIVERED:
         # No code anywhere: the reply code's class, or the wording, says temporary or not.
         temporary = (reply or 0) // 100 == 4 or bool(_TEMPORARY.search(lowered))
@@ -81,7 +82,7 @@ def classify(entry: Entry, report: Report) -> Verdict:
         reason=reason,
         category=category,
         action=action,
-        hard=status.is_hard(reason, evidence),
+        hard=hard,
         status=code,
         reply_code=reply,
         provider=provider,

@@ -4,6 +4,8 @@ Rule 1: one row per reason, and every reason has a row (a test checks it).
 Rule 2: `hard` is Sisimai's notion: the address itself does not exist or will never accept mail
 (userunknown, hostunknown, hasmoved, notaccept). A suspended mailbox is in the hard category
 (suppress) but is not a hard bounce: accounts come back.
+Rule 3: a reason that is hard by nature but came with a temporary (4xx) reply is not hard for
+that recipient (a domain temporarily "not accepting mail"): it falls to the soft category.
 """
 
 from __future__ import annotations
@@ -52,3 +54,31 @@ TABLE: dict[Reason, tuple[Category, Action, bool]] = {
     R.VACATION: (C.AUTO_REPLY, A.IGNORE, False),
     R.DELIVERED: (C.DELIVERED, A.DELIVERED, False),
 }
+
+# Reasons about the recipient's address or mailbox (and non-failures): common wording of a reply
+# never moves them to a sender-side category (classify/replies.py, Rule 3).
+ADDRESS_REASONS = frozenset(
+    {
+        R.USERUNKNOWN,
+        R.HOSTUNKNOWN,
+        R.HASMOVED,
+        R.NOTACCEPT,
+        R.SUSPEND,
+        R.MAILBOXFULL,
+        R.EXCEEDLIMIT,
+        R.SYSTEMFULL,
+        R.MESGTOOBIG,
+        R.DELIVERED,
+        R.FEEDBACK,
+        R.VACATION,
+    }
+)
+
+
+def of(reason: Reason, hard: bool) -> tuple[Category, Action]:
+    """The category and default action of a reason (Rule 3: a temporary refusal of a whole
+    domain, a 4xx "not accepting mail", is counted, not suppressed)."""
+    category, action, always_hard = TABLE[reason]
+    if always_hard and not hard:
+        return C.SOFT, A.COUNT
+    return category, action

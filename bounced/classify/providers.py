@@ -123,7 +123,7 @@ HOSTS: dict[str, Provider] = {
         P.MICROSOFT,
     ),
     **dict.fromkeys(("yahoodns.net", "yahoo.com", "yahoo.net", "aol.com", "yahoo.co.jp"), P.YAHOO),
-    **dict.fromkeys(("icloud.com", "apple.com", "mail.icloud.com"), P.APPLE),
+    **dict.fromkeys(("icloud.com", "apple.com", "mail.icloud.com", "me.com"), P.APPLE),
     **dict.fromkeys(("orange.fr", "wanadoo.fr"), P.ORANGE),
     **dict.fromkeys(("sfr.fr", "neuf.fr"), P.SFR),
     **dict.fromkeys(("free.fr", "proxad.net"), P.FREE),

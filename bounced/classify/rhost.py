@@ -64,6 +64,7 @@ HOSTS: dict[System, tuple[str, ...]] = {
     System.MICROSOFT: (
         ".prod.outlook.com",
         ".protection.outlook.com",
+        ".mail.eo.outlook.com",  # Exchange Online's newer MX names
         ".onmicrosoft.com",
         ".exchangelabs.com",
     ),

@@ -1,0 +1,74 @@
+"""The trie-merged phrase scanner finds exactly what the plain alternations find."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bounced.classify import patterns
+from bounced.classify.scan import Scanner, alternatives, literal_head, trie, word_phrase
+from bounced.model import Reason
+
+R = Reason
+
+SAMPLES = (
+    "550 5.1.1 <kijitora@example.jp>... user unknown",
+    "552 5.2.2 mailbox is full (quota exceeded)",
+    "recipient address rejected: access denied",
+    "421 4.7.0 [tss04] messages from 192.0.2.1 temporarily deferred due to unexpected volume",
+    "554 5.7.1 message rejected as spam by content filtering",
+    "this message has been in the queue too long",
+    "",
+)
+
+
+SEPARATE = {reason: re.compile(trie(phrases)) for reason, phrases in patterns.PHRASES.items()}
+
+
+def _plain(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{word_phrase(p)})" for p in phrases))
+
+
+def test_literal_head_and_alternatives() -> None:
+    """A phrase splits into its literal beginning and the regex that follows."""
+    assert literal_head(r"mailbox .{0,80}?full") == ("mailbox ", r".{0,80}?full")
+    assert literal_head(r"relay\. denied") == ("relay. denied", "")
+    assert literal_head(r"ips? blocked") == ("ip", "s? blocked")
+    assert alternatives(r"a|b(?:c|d)|\|e") == ["a", "b(?:c|d)", r"\|e"]
+
+
+def test_trie_matches_the_same_texts_as_the_alternation() -> None:
+    """Every reason's merged pattern agrees with its plain alternation on sample replies."""
+    for reason, phrases in patterns.PHRASES.items():
+        merged, plain = SEPARATE[reason], _plain(phrases)
+        for text in SAMPLES:
+            assert bool(merged.search(text)) == bool(plain.search(text)), (reason, text)
+
+
+def test_phrase_ending_in_a_space_also_matches_at_the_end() -> None:
+    """ "transaction failed " matches a trimmed reply that ends there, not a longer word."""
+    found = patterns.reasons_in("554 transaction failed")
+    assert R.SYSTEMERROR in found
+    assert R.SYSTEMERROR not in patterns.reasons_in("554 transaction failedover")
+
+
+def test_scanner_finds_overlapping_phrases_of_several_keys() -> None:
+    """Phrases of different keys that overlap or begin at the same place are all found."""
+    scanner: Scanner[str] = Scanner({"a": ("user unknown",), "b": ("unknown in",), "c": ("user",)})
+    assert scanner.keys_in("550 user unknown in local table") == frozenset({"a", "b", "c"})
+    assert scanner.keys_in("nothing here") == frozenset()
+
+
+def test_reasons_in_excludes_rejected_for_recipient_replies() -> None:
+    """ "Recipient address rejected" is about the address, not a rejected sender."""
+    assert R.REJECTED in patterns.reasons_in("550 sender address rejected")
+    assert R.REJECTED not in patterns.reasons_in("550 recipient address rejected: unknown user")
+
+
+@given(st.text(alphabet="abcdeilmnorstu .:<>@0123456789", max_size=80))
+def test_scanner_agrees_with_separate_searches(text: str) -> None:
+    """On arbitrary text the one-pass scan equals searching every reason's pattern."""
+    expected = {reason for reason, pattern in SEPARATE.items() if pattern.search(text)}
+    assert patterns.SCANNER.keys_in(text) == expected
