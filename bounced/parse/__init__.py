@@ -26,7 +26,7 @@ from bounced.parse.autoreply import read_auto_reply
 from bounced.parse.feedback import read_feedback
 from bounced.parse.fields import find_command, host_of
 from bounced.parse.message import Mail
-from bounced.parse.mime import DEFAULT_LIMITS, Limits, parse_message
+from bounced.parse.mime import DEFAULT_LIMITS, Limits, Part, parse_message
 from bounced.parse.ses import read_ses, read_ses_text
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "ParseError", "parse"]
@@ -41,12 +41,7 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
             report = read_ses_text(raw.decode("utf-8", "replace"))
             if report is not None:
                 return report
-        root = parse_message(raw, limits)
-        if not root.headers:
-            raise ParseError(
-                "the input has no header fields: it is not an e-mail message", code="not-a-message"
-            )
-        return _read(Mail(root, limits))
+        return _read(Mail(_message(raw, limits), limits))
     except ParseError:
         raise
     except RecursionError as exc:
@@ -55,6 +50,15 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
         raise ParseError(
             f"the message could not be read ({type(exc).__name__}: {exc})", code="reader-error"
         ) from exc
+
+
+def _message(raw: bytes, limits: Limits) -> Part:
+    root = parse_message(raw, limits)
+    if not root.headers:
+        raise ParseError(
+            "the input has no header fields: it is not an e-mail message", code="not-a-message"
+        )
+    return root
 
 
 def _read(mail: Mail) -> Report:
@@ -166,6 +170,8 @@ def _command_from_notice(entry: Entry, text: str) -> Entry:
     if entry.command is not None or entry.action in _PASSING:
         return entry
     command = find_command(dsn.paragraph(text, entry.recipient))
+    if command is None and ">>>" in text:
+        command = dsn.transcript_command(text, entry.recipient)
     return entry if command is None else replace(entry, command=command)
 
 

@@ -42,12 +42,12 @@ def is_auto_reply(mail: Mail) -> bool:
     """True when headers or subject mark the message as an automatic reply."""
     if _DAEMON.search(mail.sender):
         return False
-    auto = (mail.headers.get("auto-submitted") or "").lower()
+    auto = mail.field("auto-submitted").lower()
     if auto.startswith("auto-replied"):
         return True
-    if any(name in mail.headers for name in _AUTO_HEADERS):
+    if any(mail.has(name) for name in _AUTO_HEADERS):
         return True
-    precedence = (mail.headers.get("precedence") or "").lower()
+    precedence = mail.field("precedence").lower()
     if precedence in ("auto_reply", "auto-reply"):
         return True
     return bool(_SUBJECT.search(mail.subject))
@@ -59,7 +59,7 @@ def read_auto_reply(mail: Mail) -> Report | None:
         return None
     entries: tuple[Entry, ...] = ()
     gone = _GONE.search(mail.notice[:4000])
-    who = mail.headers.get("reply-to") or mail.sender
+    who = mail.field("reply-to") or mail.sender
     address = F.find_address(who)
     if gone and address:
         entries = (

@@ -308,3 +308,19 @@ def paragraph(notice: str, recipient: str) -> str:
         following = notice.find("\n\n", end + 2)
         end = len(notice) if following < 0 else following
     return notice[start : len(notice) if end < 0 else end]
+
+
+def transcript_command(notice: str, recipient: str) -> str | None:
+    """The command of a session transcript (">>> RCPT To:<addr>", "<<< 550 ...") for one
+    recipient: the command that names it, or the last one sent before a reply that does."""
+    wanted = recipient.lower()
+    last: str | None = None
+    for line in notice.lower().split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(">>>"):
+            last = F.find_command(stripped)
+            if last is not None and wanted in stripped:
+                return last
+        elif stripped.startswith("<<<") and wanted in stripped:
+            return last
+    return None

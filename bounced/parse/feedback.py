@@ -63,7 +63,7 @@ def read_feedback(mail: Mail) -> Report | None:
         mail.root.params.get("report-type") or ""
     ):
         return _read_arf(mail, Headers())
-    if (mail.headers.get("x-apple-unsubscribe") or "").strip().lower() == "true":
+    if mail.field("x-apple-unsubscribe").strip().lower() == "true":
         return _read_unsubscribe(mail)
     if _is_jmrp(mail):
         return _read_jmrp(mail)

@@ -37,15 +37,15 @@ _COMMAND = re.compile(
     r"(?P<data>failed on data command|failed after i sent the message|"  # qmail-remote
     r"for text command)|"  # 1&1 "SMTP error from remote server for TEXT command"
     r"error following (?P<i>rcpt|mail|data|ehlo|helo) command|"  # X6
-    r"^-{7}smtp command[ \t]*\n(?P<j>rcpt|mail|data|ehlo|helo)\b|"  # m-FILTER
+    r"-{7}smtp command (?P<j>rcpt|mail|data|ehlo|helo)\b|"  # m-FILTER
     r"(?P<conn>but greeting failed|after initial connection)|"  # qmail-remote, Exim
     r"(?P<helo>but my name was rejected)|"  # qmail-remote
     r"(?P<mail>but sender was rejected)|"  # qmail-remote
-    r"^>>> ?(?P<e>rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b|"  # sendmail transcript
     r"\bsmtp:(?P<f>rcpt|mail|data|ehlo|helo|conn)\b|"  # anonymous MTA "SMTP:RCPT host ..."
     r"\bstep: ?(?P<g>rcpt|mail|data|ehlo|helo|conn)\b",  # anonymous MTA "STEP: DATA SEND"
-    re.MULTILINE,
 )
+# The last command of a sendmail-style transcript (">>> RCPT To:<...>").
+_TRANSCRIPT = re.compile(r"^[ \t]{0,8}>>> ?(rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b", re.M)
 # Cheap test before the regex: one of these must be in the lower-cased text.
 _COMMAND_KEYS = (
     "reply to",
@@ -59,15 +59,15 @@ _COMMAND_KEYS = (
     "initial connection",
     "name was",
     "sender was",
-    ">>>",
     "smtp:",
     "step:",
     "text command",
     "error following",
     "smtp command",
 )
-# Failing that, the last command a transcript or a reply names.
-_COMMAND_WORD = re.compile(r"\b(rcpt to|mail from)\b")
+# Failing that, the last command written as sent ("RCPT TO:<addr>"), not a mention in prose
+# ("The MAIL FROM domain ... has an SPF record").
+_COMMAND_WORD = re.compile(r"\b(rcpt to|mail from): ?<")
 _COMMAND_NAMES = {
     "rcpt to": "RCPT",
     "rcpt": "RCPT",
@@ -89,14 +89,13 @@ _COMMAND_NAMES = {
 }
 _COMMAND_GROUPS = {"rcpt": "RCPT", "data": "DATA", "conn": "CONN", "helo": "EHLO", "mail": "MAIL"}
 _TYPE_PREFIX = re.compile(r"^\s*([A-Za-z][\w/-]{0,20})\s*;\s*")
-_SPACE = re.compile(r"\s+")
 # A source route before an address: "@relay.example,@other.example:user@host".
 _SOURCE_ROUTE = re.compile(r"^@[^:]{1,300}:")
 
 
 def collapse(text: str) -> str:
     """Whitespace runs (line ends included) turned into one space; trimmed."""
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def clean_address(value: str) -> str:
@@ -182,6 +181,12 @@ def find_reply_code(text: str) -> int | None:
 def find_command(text: str) -> str | None:
     """The SMTP command a reply answered, when the text says so."""
     lowered = text.lower()
+    if ">>>" in lowered:
+        sent = _TRANSCRIPT.findall(lowered)
+        if sent:
+            return _COMMAND_NAMES[sent[-1]]
+    if "\n" in lowered:
+        lowered = collapse(lowered)  # "(in reply to end\n    of DATA command)"
     match = _COMMAND.search(lowered) if any(k in lowered for k in _COMMAND_KEYS) else None
     if match is None:
         if "rcpt to" not in lowered and "mail from" not in lowered:

@@ -95,7 +95,7 @@ def looks_like_bounce(mail: Mail) -> bool:
     """True when the sender, the subject or the wording says this is a bounce."""
     if DAEMON_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject):
         return True
-    return_path = (mail.headers.get("return-path") or "").strip()
+    return_path = mail.field("return-path").strip()
     return return_path in ("<>", "") and bool(BOUNCE_WORDING.search(mail.notice[:6000]))
 
 
@@ -103,7 +103,7 @@ def excluded_addresses(mail: Mail) -> set[str]:
     """Addresses that are never the failed recipient: the report's parties, the sender's."""
     out = {a.lower() for a in F.find_addresses(mail.sender)}
     for name in ("to", "delivered-to", "envelope-to"):
-        for value in mail.headers.get_all(name):
+        for value in mail.field_all(name):
             out.update(a.lower() for a in F.find_addresses(value))
     original = mail.original
     for name in ("from", "return-path", "sender", "reply-to"):

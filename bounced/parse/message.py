@@ -81,6 +81,11 @@ _HEADER_START = re.compile(
 )
 
 
+def marker_line(text: str) -> re.Match[str] | None:
+    """The first line of a text that announces the returned message (see _ORIGINAL_MARKERS)."""
+    return _ORIGINAL_MARKERS.search(text)
+
+
 def _is_message_header(headers: Headers) -> bool:
     """True for the header block of a message rather than of a MIME part."""
     return ("received" in headers or "message-id" in headers) and (
@@ -133,9 +138,33 @@ class Mail:
         self.limits = limits
         self.depth = depth  # how many bounces this one is wrapped in
 
+    @lazy
+    def index(self) -> dict[str, list[str]]:
+        """The top-level header fields by lower-case name, for lookups in constant time."""
+        out: dict[str, list[str]] = {}
+        for name, value in self.headers.fields:
+            if name in out:
+                out[name].append(value)
+            else:
+                out[name] = [value]
+        return out
+
+    def has(self, name: str) -> bool:
+        """True when the message has a top-level field of this (lower-case) name."""
+        return name in self.index
+
+    def field(self, name: str) -> str:
+        """The raw value of the first top-level field of this name; empty when absent."""
+        values = self.index.get(name)
+        return values[0] if values else ""
+
+    def field_all(self, name: str) -> list[str]:
+        """Every raw value of a top-level field, in order."""
+        return self.index.get(name, [])
+
     def header(self, name: str) -> str:
         """A top-level header, RFC 2047-decoded; empty when absent."""
-        value = self.headers.get(name)
+        value = self.field(name)
         return decode_words(value) if value else ""
 
     @lazy
@@ -237,7 +266,7 @@ class Mail:
         A marker line says so, or else a block of header fields that a returned message opens
         with (Received:, Return-Path:, ...), several lines long and not indented.
         """
-        match = _ORIGINAL_MARKERS.search(text)
+        match = marker_line(text)
         if match is not None:
             return match.start()
         match = _ORIGINAL_HEADERS.search(text)
@@ -254,7 +283,7 @@ class Mail:
                 return part.headers  # a returned message sent as a text part
             return parse_headers_text(part.text())
         text = self.body
-        match = _ORIGINAL_MARKERS.search(text)
+        match = marker_line(text)
         if match is None:
             return Headers()
         start = _HEADER_START.search(text, match.end())
@@ -293,7 +322,7 @@ class Mail:
     def failed_recipients(self) -> list[str]:
         """Addresses of the X-Failed-Recipients header (Exim, Gmail): failed, by definition."""
         out: list[str] = []
-        for value in self.headers.get_all("x-failed-recipients"):
+        for value in self.field_all("x-failed-recipients"):
             out.extend(F.find_addresses(value))
         return out
 
@@ -314,7 +343,7 @@ class Mail:
         """Where the report was delivered: VERP return paths come back in these fields."""
         out: list[str] = []
         for name in ("x-original-to", "delivered-to", "envelope-to", "to"):
-            for value in self.headers.get_all(name):
+            for value in self.field_all(name):
                 for address in F.find_addresses(value):
                     if address.lower() not in (a.lower() for a in out):
                         out.append(address)

@@ -53,8 +53,16 @@ _HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h\d|/li|p|div|tr)\b[^<>]{0,2000}>
 _HTML_DROP = re.compile(
     r"<(style|script|head)\b[^<>]{0,2000}>.{0,200000}?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
+# One field of a header block, for picking it out without parsing the block; folded lines kept.
+# These line patterns start with a line feed rather than "^" and are searched in "\n" + text:
+# a literal first character lets the regex engine skip from line to line instead of trying
+# every position, which matters on the hot path.
+_CONTENT_TYPE = re.compile(r"\n(?i:content-type)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)")
+_TRANSFER_ENCODING = re.compile(
+    r"\n(?i:content-transfer-encoding)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)"
+)
 # One unfolded header line: its name and value.
-_HEADER_FIELD = re.compile(r"^([^:\n]{1,200}):([^\n]*)", re.MULTILINE)
+_HEADER_FIELD = re.compile(r"\n([^:\n]{1,200}):([^\n]*)")
 # A line that starts a header field: a name without white space, optional blanks, a colon.
 _FIELD_START = re.compile(r"[^\s:]{1,80}[ \t]*:")
 # The first line of a header block that is neither a field nor a continuation line.
@@ -76,6 +84,16 @@ _TEXT_CHARSET_ALIASES = {
 }
 
 
+# Charsets a declared one is often mistaken for (tried after UTF-8 when decoding fails).
+_MISLABELLED = {
+    "iso-2022-jp": ("euc-jp", "cp932"),
+    "shift_jis": ("cp932", "euc-jp"),
+    "euc-jp": ("cp932",),
+    "us-ascii": ("cp1252",),
+    "iso-8859-1": ("cp1252",),
+}
+
+
 def to_text(raw: bytes) -> str:
     """Decode a whole message once: LF line ends, UTF-8 with surrogate escapes for other bytes."""
     if b"\r" in raw:
@@ -90,11 +108,28 @@ def decode_charset(text: str, charset: str | None) -> str:
         if name == "utf-8" and not text.isascii():
             return _fix_surrogates(text)
         return text
-    data = text.encode("utf-8", "surrogateescape")
+    return decode_bytes(text.encode("utf-8", "surrogateescape"), name)
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """Bytes in their declared charset; when that fails, the charsets it is mistaken for.
+
+    Japanese mail in particular often says ISO-2022-JP and is EUC-JP or Shift_JIS. The last
+    resort decodes with replacement characters and never fails.
+    """
+    try:
+        return data.decode(name)
+    except (UnicodeDecodeError, LookupError):
+        pass
+    for other in ("utf-8", *_MISLABELLED.get(name.lower(), ())):
+        try:
+            return data.decode(other)
+        except UnicodeDecodeError:
+            continue
     try:
         return data.decode(name, "replace")
     except LookupError:
-        return _fix_surrogates(text)
+        return data.decode("utf-8", "replace")
 
 
 def _fix_surrogates(text: str) -> str:
@@ -164,44 +199,76 @@ def split_header_block(text: str, start: int = 0) -> tuple[str, int]:
     return text[start:end], min(end + 2, len(text))
 
 
-def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
-    """Parse an unfolded list of `(lower-name, value)` pairs out of a header block."""
-    if not block:
-        return Headers()
+def check_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Raise `LimitError` if a header block is over the size or field-count limit."""
     if len(block) > limits.max_header_bytes:
         raise LimitError(
             f"a header block is {len(block)} bytes, over the limit of {limits.max_header_bytes}",
             code="header-too-large",
         )
-    if "\n " in block or "\n\t" in block:
-        block = _FOLD.sub(" ", block)
     count = block.count("\n") + 1
-    if count > limits.max_headers:
+    if count > limits.max_headers and len(_HEADER_FIELD.findall("\n" + block)) > limits.max_headers:
         raise LimitError(
-            f"a header block has {count} fields, over the limit of {limits.max_headers}",
+            f"a header block has more than {limits.max_headers} fields",
             code="too-many-headers",
         )
+
+
+def _field_value(block: str, pattern: re.Pattern[str]) -> str:
+    """The value of one field of a header block (unfolded), found without parsing the rest."""
+    match = pattern.search("\n" + block)
+    if match is None:
+        return ""
+    value = match.group(1)
+    return _FOLD.sub(" ", value).strip() if "\n" in value else value.strip()
+
+
+def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
+    """Parse an unfolded list of `(lower-name, value)` pairs out of a header block."""
+    if not block:
+        return Headers()
+    check_header_block(block, limits)
+    if "\n " in block or "\n\t" in block:
+        block = _FOLD.sub(" ", block)
     return Headers(
-        fields=tuple([(n.strip().lower(), v.strip()) for n, v in _HEADER_FIELD.findall(block)])
+        fields=tuple(
+            [(n.strip().lower(), v.strip()) for n, v in _HEADER_FIELD.findall("\n" + block)]
+        )
     )
 
 
 class Part:
     """One MIME entity: headers, a raw body, and children for multipart and message/* types.
 
-    Children are found when first asked for, so that the parts of a returned message that no
-    reader looks at are never split.
+    Work is done when first asked for: the header block is checked against the limits at once
+    but parsed into fields only when a reader wants them (the type and transfer encoding are
+    picked out directly), and children are split on first use, so that the parts no reader
+    looks at cost next to nothing.
     """
 
-    __slots__ = ("_children", "_text", "_walker", "body", "ctype", "depth", "headers", "params")
+    __slots__ = (
+        "_block",
+        "_children",
+        "_headers",
+        "_text",
+        "_walker",
+        "body",
+        "ctype",
+        "depth",
+        "limits",
+        "params",
+    )
 
-    def __init__(self, headers: Headers, body: str, depth: int) -> None:
-        self.headers = headers
+    def __init__(self, block: str, body: str, depth: int, limits: Limits = DEFAULT_LIMITS) -> None:
+        check_header_block(block, limits)
+        self._block = block
+        self._headers: Headers | None = None
         self.body = body
         self.depth = depth
-        ctype = headers.get("content-type")
+        self.limits = limits
+        ctype = _field_value(block, _CONTENT_TYPE)
         if ctype:
-            self.ctype, self.params = parse_params(ctype)
+            self.ctype, self.params = parse_params(decode_words(ctype) if "=?" in ctype else ctype)
             if " " in self.ctype or "\t" in self.ctype:
                 # "text/plain charset=..." with the semicolon missing: keep the type.
                 self.ctype = self.ctype.split()[0]
@@ -212,6 +279,18 @@ class Part:
         self._children: list[Part] = []
         self._walker: Walker | None = None
         self._text: str | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """The header fields of this part (parsed on first use)."""
+        if self._headers is None:
+            self._headers = parse_header_block(self._block, self.limits)
+        return self._headers
+
+    @property
+    def transfer_encoding(self) -> str:
+        """The Content-Transfer-Encoding, lower-cased; empty when absent."""
+        return _field_value(self._block, _TRANSFER_ENCODING).strip().lower()
 
     @property
     def children(self) -> list[Part]:
@@ -244,7 +323,7 @@ class Part:
 
 
 def _decode_body(part: Part) -> str:
-    cte = (part.headers.get("content-transfer-encoding") or "").strip().lower()
+    cte = part.transfer_encoding
     body = part.body
     data: bytes | None = None
     if cte == "base64":
@@ -257,13 +336,7 @@ def _decode_body(part: Part) -> str:
     charset = part.params.get("charset")
     if data is not None:
         name = _TEXT_CHARSET_ALIASES.get((charset or "utf-8").strip().lower(), charset or "utf-8")
-        try:
-            text = data.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
+        text = decode_bytes(data, name)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
     else:
@@ -315,7 +388,7 @@ class Walker:
                 code="too-many-parts",
             )
         block, body_start = split_header_block(text, start)
-        part = Part(parse_header_block(block, self.limits), text[body_start:], depth)
+        part = Part(block, text[body_start:], depth, self.limits)
         if part.ctype.startswith("multipart/"):
             boundary = part.params.get("boundary")
             if not boundary or ("--" + boundary) not in part.body:
@@ -336,8 +409,7 @@ class Walker:
 
     def _embedded(self, part: Part) -> Part:
         body = part.body
-        cte = (part.headers.get("content-transfer-encoding") or "").lower()
-        if cte in ("base64", "quoted-printable"):
+        if part.transfer_encoding in ("base64", "quoted-printable"):
             body = part.text()
         return self.entity(body.lstrip("\n"), 0, part.depth + 1)
 

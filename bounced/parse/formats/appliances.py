@@ -115,8 +115,7 @@ _IMAIL_HINTS = (
 
 def _is_imail(mail: Mail) -> bool:
     return mail.subject.startswith("Undeliverable Mail") and (
-        (mail.headers.get("x-mailer") or "").startswith("<SMTP32 v")
-        or "Original message follows." in mail.body
+        mail.field("x-mailer").startswith("<SMTP32 v") or "Original message follows." in mail.body
     )
 
 
@@ -185,7 +184,7 @@ REGISTRY.layout(
     lambda mail: (
         mail.sender.startswith('"InterScan')
         or "InterScan" in mail.sender
-        or "InterScan" in (mail.headers.get("content-type") or "")
+        or "InterScan" in mail.field("content-type")
         or " InterScan " in mail.notice
     ),
     _INTERSCAN_LAYOUT,
@@ -195,7 +194,7 @@ REGISTRY.layout(
 # Sendmail-like text with ">>> addr <addr>" lines; the X-AHMAILID header is its own.
 REGISTRY.layout(
     "activehunter",
-    lambda mail: "x-ahmailid" in mail.headers,
+    lambda mail: mail.has("x-ahmailid"),
     Layout(
         begin=re.compile(r"^ {0,4}-{5} The following addresses had permanent fatal errors", re.M),
         anchor=re.compile(r"^>>> (?P<addr>" + _ADDR + ")", re.MULTILINE | re.ASCII),
@@ -208,7 +207,7 @@ REGISTRY.reader(
     "apachejames",
     lambda mail: (
         mail.subject == "[BOUNCE]"
-        or ".JavaMail." in (mail.headers.get("message-id") or "")
+        or ".JavaMail." in mail.field("message-id")
         or received_has(mail, "JAMES SMTP Server")
     ),
 )(details_entries)

@@ -51,12 +51,12 @@ class Registry:
 
 def any_header(mail: Mail, names: tuple[str, ...]) -> bool:
     """True when the message has one of these (lower-case) header fields."""
-    return any(name in mail.headers for name in names)
+    return any(name in mail.index for name in names)
 
 
 def received_has(mail: Mail, needle: str) -> bool:
     """True when a Received field of the message contains `needle`."""
-    return any(needle in value for value in mail.headers.get_all("received"))
+    return any(needle in value for value in mail.field_all("received"))
 
 
 def notice_has(mail: Mail, pattern: re.Pattern[str]) -> bool:

@@ -41,7 +41,7 @@ _EZWEB_LAYOUT = Layout(
 def _is_ezweb(mail: Mail) -> bool:
     score = int("Postmaster@ezweb.ne.jp" in mail.sender or "Postmaster@au.com" in mail.sender)
     score += mail.subject == "Mail System Error - Returned Mail"
-    message_id = mail.headers.get("message-id") or ""
+    message_id = mail.field("message-id")
     score += ".ezweb.ne.jp>" in message_id or ".au.com>" in message_id
     score += received_has(mail, "ezweb.ne.jp (EZweb Mail) with") or received_has(mail, ".au.com (")
     return score >= 2
@@ -51,7 +51,7 @@ def _is_ezweb(mail: Mail) -> bool:
 def read_ezweb(mail: Mail) -> list[Entry]:
     """EZweb: recipients in angle brackets; au's own sentences and X-SPASIGN give reasons."""
     text = mail.notice
-    filtered = (mail.headers.get("x-spasign") or "").strip().upper() == "NG"
+    filtered = mail.field("x-spasign").strip().upper() == "NG"
     overall = notice.hint_of(text, _EZWEB_HINTS)
     entries = []
     for seg in notice.segments(notice.region(text, _EZWEB_LAYOUT), _EZWEB_LAYOUT.anchor):
@@ -67,7 +67,7 @@ REGISTRY.layout(
     "kddi",
     lambda mail: (
         ".dion.ne.jp" in mail.sender
-        or "no-reply@app.auone-net.jp" in (mail.headers.get("reply-to") or "")
+        or "no-reply@app.auone-net.jp" in mail.field("reply-to")
         or ("Could not be delivered to: <" in mail.notice and "Your mail" in mail.notice[:400])
     ),
     Layout(

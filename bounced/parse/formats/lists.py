@@ -44,8 +44,8 @@ _ANGLED = re.compile(r"<(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + r")>", re.ASCII)
 
 
 def _is_fml(mail: Mail) -> bool:
-    return "x-mlserver" in mail.headers and (
-        "-admin@" in mail.sender or ".FML" in (mail.headers.get("message-id") or "")
+    return mail.has("x-mlserver") and (
+        "-admin@" in mail.sender or ".FML" in mail.field("message-id")
     )
 
 
@@ -74,7 +74,7 @@ _GROUPS_REFUSAL = re.compile(
 
 def _is_google_groups(mail: Mail) -> bool:
     return (
-        "x-failed-recipients" in mail.headers
+        mail.has("x-failed-recipients")
         and "googlemail.com" in mail.sender
         and "Google Groups" in mail.notice
     )

@@ -73,7 +73,7 @@ _DETAILS_RECIPIENT = re.compile(r"^ {0,8}Recipient Address:[ \t]+(?P<addr>" + _A
 
 
 def _is_exchange_ndr(mail: Mail) -> bool:
-    score = int(bool(_NDR_SUBJECT.search(mail.subject))) + ("content-language" in mail.headers)
+    score = int(bool(_NDR_SUBJECT.search(mail.subject))) + (mail.has("content-language"))
     score += "postmaster@outlook.com" in mail.sender or ".onmicrosoft.com" in mail.sender
     return score >= 1 and _NDR_BEGIN.search(mail.notice) is not None
 
@@ -99,15 +99,14 @@ def _with_remote(entry: Entry, host: str) -> Entry:
 # --- Exchange 2003 ----------------------------------------------------------------------------
 # Exchange 2003 (and 5.5 Internet Mail Service): headers that only it sets.
 def _is_exchange2003(mail: Mail) -> bool:
-    headers = mail.headers
-    if "x-ms-embedded-report" in headers:
+    if mail.has("x-ms-embedded-report"):
         return True
-    mailer = headers.get("x-mailer") or ""
+    mailer = mail.field("x-mailer")
     if mailer.startswith(
         ("Internet Mail Service (", "Microsoft Exchange Server Internet Mail Connector")
     ):
         return True
-    if (headers.get("x-mimeole") or "").startswith("Produced By Microsoft Exchange"):
+    if mail.field("x-mimeole").startswith("Produced By Microsoft Exchange"):
         return True
     return received_has(mail, " with Internet Mail Service (")
 

@@ -27,7 +27,7 @@ _ADDR = F.LOCAL + "@" + F.DOMAIN
 # following address." then "<addr>:" and "Remote host said: ..." lines.
 REGISTRY.layout(
     "yahoo",
-    lambda mail: "x-ymailisg" in mail.headers,
+    lambda mail: mail.has("x-ymailisg"),
     Layout(
         begin=re.compile(r"^Sorry, we were unable to deliver your message", re.MULTILINE),
         end=re.compile(r"^-{2,} ?Below this line is a copy of the message", re.MULTILINE),
@@ -49,7 +49,7 @@ _UNITED_HINTS = (
 )
 REGISTRY.layout(
     "gmx",
-    lambda mail: "x-gmx-antispam" in mail.headers,
+    lambda mail: mail.has("x-gmx-antispam"),
     Layout(
         begin=_UNITED_BEGIN,
         end=_UNITED_END,
@@ -89,7 +89,7 @@ _ZOHO_LAYOUT = Layout(
 
 
 def _is_zoho(mail: Mail) -> bool:
-    return "x-zohomail" in mail.headers
+    return mail.has("x-zohomail")
 
 
 @REGISTRY.reader("zoho", _is_zoho)

@@ -96,8 +96,8 @@ def _is_exim(mail: Mail) -> bool:
     if any_header(mail, ("x-mx-bounce", "x-mxl-hash", "x-mxl-notehash")):
         return True  # McAfee SaaS (formerly MXLogic) runs Exim
     score = ("Mail Delivery System" in mail.sender) + bool(_EXIM_SUBJECT.search(mail.subject))
-    score += bool(_EXIM_MESSAGE_ID.search(mail.headers.get("message-id") or ""))
-    return score >= 2 or (score >= 1 and "x-failed-recipients" in mail.headers)
+    score += bool(_EXIM_MESSAGE_ID.search(mail.field("message-id")))
+    return score >= 2 or (score >= 1 and mail.has("x-failed-recipients"))
 
 
 @REGISTRY.reader("exim", _is_exim)
@@ -368,7 +368,7 @@ REGISTRY.layout(
     "courier",
     lambda mail: (
         "Courier mail server at " in mail.sender
-        or (mail.headers.get("message-id") or "").startswith("<courier.")
+        or mail.field("message-id").startswith("<courier.")
         or mail.subject.startswith(("NOTICE: mail delivery status.", "WARNING: delayed mail."))
     ),
     _COURIER_LAYOUT,
