@@ -1,0 +1,105 @@
+"""Parser throughput, whole process on one core, side by side with Sisimai on the same files.
+
+    python benchmarks/speed.py [--corpus DIR] [--repeat 10] [--runs 3]
+
+Both parsers run as separate processes pinned to one core (`taskset -c 0`) over the corpus files
+repeated `--repeat` times: `bounced parse --format scorer` (output to /dev/null), and Sisimai
+(Debian's libsisimai-perl) through a five-line Perl driver that makes Sisimai parse every file
+and counts the results. Process start-up is included for both, as a user would see it. Each is
+run `--runs` times and the best run is kept (the machine is shared; the best run is the least
+disturbed one). Prints messages per second for both and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "sisimai-dev"
+SISIMAI_DRIVER = r"""
+use strict; use warnings; use Sisimai;
+my $records = 0;
+for my $path (@ARGV) {
+    my $v = Sisimai->make($path, 'delivered' => 1, 'vacation' => 1);
+    $records += scalar @$v if $v;
+}
+print STDERR "records: $records\n";
+"""
+
+
+def files_of(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix == ".eml")
+
+
+def timed(command: list[str], runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    files = files_of(args.corpus)
+    if not files:
+        print(f"no .eml files under {args.corpus}", file=sys.stderr)
+        return 2
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    if not pin:
+        print("taskset not found: running unpinned", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="bounced-speed-") as folder:
+        # One folder with every file `repeat` times (hard links: no copy, same bytes).
+        work = Path(folder, "mail")
+        work.mkdir()
+        for n in range(args.repeat):
+            for i, path in enumerate(files):
+                try:
+                    (work / f"{n:02d}-{i:04d}.eml").hardlink_to(path)
+                except OSError:
+                    shutil.copyfile(path, work / f"{n:02d}-{i:04d}.eml")
+        count = len(files) * args.repeat
+        ours = timed(
+            [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)],
+            args.runs,
+        )
+        print(f"corpus: {len(files)} files x {args.repeat} = {count} messages, one core")
+        print(f"bounced parse:  {ours:6.2f} s  {count / ours:8,.0f} messages/s")
+        perl = shutil.which("perl")
+        has_sisimai = (
+            perl
+            and subprocess.run(
+                [perl, "-MSisimai", "-e", "1"], capture_output=True, check=False
+            ).returncode
+            == 0
+        )
+        if not has_sisimai:
+            print("Sisimai not installed (apt-get install libsisimai-perl): no comparison")
+            return 0
+        driver = Path(folder, "sisimai.pl")
+        driver.write_text(SISIMAI_DRIVER)
+        theirs = timed([*pin, str(perl), str(driver), str(work)], args.runs)
+        version = subprocess.run(
+            [str(perl), "-MSisimai", "-e", "print $Sisimai::VERSION"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        print(f"Sisimai {version}:  {theirs:6.2f} s  {count / theirs:8,.0f} messages/s")
+        print(f"ratio: bounced is {theirs / ours:.1f}x Sisimai (target >= 5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
