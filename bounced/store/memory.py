@@ -55,6 +55,7 @@ class MemoryStore:
         self._fingerprints: dict[str, int] = {}
         # (scope, subject) -> (bucket, metric) -> value: a window reads one subject's buckets.
         self._counters: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
+        self._horizon: int | None = None  # windows start no earlier (see bounced.store.rollup)
         self._documents: dict[tuple[str, str], _Document] = {}
         self._outbox: dict[str, _Event] = {}  # insertion order is storage order
         self._failures = 0
@@ -117,13 +118,15 @@ class MemoryStore:
         return [(kind, key, self._documents[kind, key].stored()) for _, kind, key in ready[:limit]]
 
     def window(self, queries: Collection[WindowQuery]) -> dict[WindowQuery, dict[str, int]]:
-        """For each query, the non-zero sum of every metric over its buckets."""
+        """For each query, the non-zero sum of every metric over its buckets (buckets below the
+        prune horizon count as empty, as in the SQL stores)."""
         self._check("window")
         result: dict[WindowQuery, dict[str, int]] = {}
         for q in queries:
+            first = q.first_bucket if self._horizon is None else max(q.first_bucket, self._horizon)
             sums: dict[str, int] = {}
             for (bucket, metric), value in self._counters.get((q.scope, q.key), {}).items():
-                if q.first_bucket <= bucket <= q.last_bucket:
+                if first <= bucket <= q.last_bucket:
                     sums[metric] = sums.get(metric, 0) + value
             result[q] = {metric: total for metric, total in sums.items() if total != 0}
         return result
@@ -197,6 +200,8 @@ class MemoryStore:
         self._outbox = {
             i: e for i, e in self._outbox.items() if e.sent_at is None or e.sent_at >= events_before
         }
+        if self._horizon is None or counters_before_bucket > self._horizon:
+            self._horizon = counters_before_bucket
         for subject, buckets in list(self._counters.items()):
             kept = {k: v for k, v in buckets.items() if k[0] >= counters_before_bucket}
             if kept:

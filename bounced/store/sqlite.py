@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import os
 import sqlite3
 import threading
@@ -40,6 +39,7 @@ import orjson
 
 from bounced.errors import StoreError
 from bounced.store import migrate as migrations
+from bounced.store import rollup
 from bounced.store.ports import (
     ConflictError,
     OutboxRecord,
@@ -53,7 +53,7 @@ T = TypeVar("T")
 # Bound parameters per statement stay far below SQLite's limit (32766 since 3.32) and keep
 # statements small enough to prepare quickly; the same chunks suit PostgreSQL.
 _CHUNK = 500
-_WINDOW_CHUNK = 100  # five parameters per window query
+_WINDOW_ROWS = 256  # window pieces per statement, six parameters each
 
 # Primary result codes after which the same call may succeed later: another writer holds the
 # lock, the file system hiccuped or filled up. Anything else (corruption, a missing table, a bug)
@@ -74,9 +74,10 @@ _PRUNE_FINGERPRINTS = (
 )
 _PRUNE_EVENTS = "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at < ? LIMIT ?)"
 _PRUNE_COUNTERS = (
-    "DELETE FROM counters WHERE (scope, subject, bucket, metric) IN"
-    " (SELECT scope, subject, bucket, metric FROM counters WHERE bucket < ? LIMIT ?)"
+    "DELETE FROM counters WHERE (scope, subject, grain, bucket, metric) IN"
+    " (SELECT scope, subject, grain, bucket, metric FROM counters WHERE bucket < ? LIMIT ?)"
 )
+_HORIZON = "counters_horizon"
 
 _OUTBOX_COLUMNS = "event_id, topic, msg_key, msg_value, headers, created_at, partition_hint"
 
@@ -87,7 +88,7 @@ def _translate(operation: str, exc: sqlite3.Error) -> StoreError:
     retryable = code is not None and (code & 0xFF) in _RETRYABLE
     hint = "retryable" if retryable else "not retryable"
     # sqlite3's messages name tables, columns and constraints, never bound values.
-    return StoreError(f"sqlite {operation} failed ({name}, {hint}): {exc}")
+    return StoreError(f"sqlite {operation} failed ({name}, {hint}): {exc}", retryable=retryable)
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
@@ -105,11 +106,13 @@ def prefix_upper_bound(prefix: str) -> str | None:
 
 
 def _encode_headers(headers: tuple[tuple[str, bytes], ...]) -> str:
-    return json.dumps([[name, base64.b64encode(value).decode("ascii")] for name, value in headers])
+    # JSON rather than a blob so that an operator can read the row; values are bytes, hence base64.
+    pairs = [(name, base64.b64encode(value).decode("ascii")) for name, value in headers]
+    return orjson.dumps(pairs).decode()
 
 
 def _decode_headers(text: str) -> tuple[tuple[str, bytes], ...]:
-    return tuple((name, base64.b64decode(value)) for name, value in json.loads(text))
+    return tuple((name, base64.b64decode(value)) for name, value in orjson.loads(text))
 
 
 def _stored(data: str, version: int, due_at: int | None) -> Stored:
@@ -138,15 +141,17 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _window_sql(count: int) -> str:
-    # One statement for many subjects: the queries become a constant table joined to the
-    # counters' primary key (equality on scope and subject, a range on bucket).
-    rows = ",".join(["(?,?,?,?,?)"] * count)
+    # One statement for many subjects: the pieces of every window (see rollup.pieces) become a
+    # constant table joined to the counters' primary key (equality on scope, subject and grain,
+    # a range on bucket), summed per window and metric.
+    rows = ",".join(["(?,?,?,?,?,?)"] * count)
     return (
-        f"WITH q(i, scope, subject, lo, hi) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
+        f"WITH q(i, scope, subject, grain, lo, hi) AS (VALUES {rows}) "  # noqa: S608 - only ?s
         "SELECT q.i, c.metric, SUM(c.value) FROM q JOIN counters c "
-        "ON c.scope = q.scope AND c.subject = q.subject AND c.bucket BETWEEN q.lo AND q.hi "
+        "ON c.scope = q.scope AND c.subject = q.subject AND c.grain = q.grain "
+        "AND c.bucket BETWEEN q.lo AND q.hi "
         "GROUP BY q.i, c.metric HAVING SUM(c.value) <> 0"
     )
 
@@ -353,21 +358,37 @@ class SqliteStore:
         return [(kind, key, _stored(data, version, at)) for kind, key, data, version, at in rows]
 
     def window(self, queries: Collection[WindowQuery]) -> dict[WindowQuery, dict[str, int]]:
-        """For each query, the non-zero sum of every metric over its buckets."""
+        """For each query, the non-zero sum of every metric over its buckets (buckets below the
+        prune horizon count as empty)."""
         distinct = list(dict.fromkeys(queries))
-        result: dict[WindowQuery, dict[str, int]] = {q: {} for q in distinct}
+        sums: list[dict[str, int]] = [{} for _ in distinct]
 
         def body(conn: sqlite3.Connection) -> None:
-            for chunk in _chunks(distinct, _WINDOW_CHUNK):
-                params: list[Any] = []
-                for i, q in enumerate(chunk):
-                    params += (i, q.scope, q.key, q.first_bucket, q.last_bucket)
-                for i, metric, total in conn.execute(_window_sql(len(chunk)), params):
-                    result[chunk[i]][metric] = total
+            horizon = self._horizon(conn)  # read in the same snapshot as the counters
+            rows: list[tuple[int, str, str, int, int, int]] = []
+            for i, q in enumerate(distinct):
+                first = q.first_bucket if horizon is None else max(q.first_bucket, horizon)
+                rows += (
+                    (i, q.scope, q.key, g, lo, hi)
+                    for g, lo, hi in rollup.pieces(first, q.last_bucket)
+                )
+            for chunk in _chunks(rows, _WINDOW_ROWS):
+                # Padded to a power of two with rows that match nothing, so that a handful of
+                # statement texts cover every call and stay prepared in the statement cache.
+                size = max(8, 1 << (len(chunk) - 1).bit_length())
+                params = [v for row in chunk for v in row]
+                params += (-1, "", "", 0, 0, -1) * (size - len(chunk))
+                for i, metric, total in conn.execute(_window_sql(size), params):
+                    sums[i][metric] = total
 
         if distinct:
             self._read("window", body)
-        return result
+        return dict(zip(distinct, sums, strict=True))
+
+    @staticmethod
+    def _horizon(conn: sqlite3.Connection) -> int | None:
+        row = conn.execute("SELECT value FROM store_meta WHERE name = ?", (_HORIZON,)).fetchone()
+        return None if row is None else int(row[0])
 
     def pending(self, limit: int) -> list[OutboxRecord]:
         """Output events not yet marked sent, in the order they were stored."""
@@ -398,12 +419,7 @@ class SqliteStore:
             (w.kind, w.key, orjson.dumps(w.data).decode(), w.expected_version, w.due_at)
             for w in unit.entities
         ]
-        totals: dict[tuple[str, str, int, str], int] = {}
-        for c in unit.counters:
-            subject = (c.scope, c.key, c.bucket, c.metric)
-            totals[subject] = totals.get(subject, 0) + c.delta
-        # Sorted: neighbouring keys share B-tree pages (and PostgreSQL will need one lock order).
-        counters = sorted((*k, v) for k, v in totals.items() if v != 0)
+        counters = rollup.expand(unit.counters)
         outbox = [
             (
                 r.id,
@@ -455,8 +471,8 @@ class SqliteStore:
                     # The key is left out on purpose: it may be an e-mail address.
                     raise ConflictError(f"a {kind} document is no longer at version {expected}")
             conn.executemany(
-                "INSERT INTO counters (scope, subject, bucket, metric, value)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, subject, bucket, metric)"
+                "INSERT INTO counters (scope, subject, grain, bucket, metric, value)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, subject, grain, bucket, metric)"
                 " DO UPDATE SET value = counters.value + excluded.value",
                 counters,
             )
@@ -489,6 +505,16 @@ class SqliteStore:
         self, *, fingerprints_before: int, events_before: int, counters_before_bucket: int
     ) -> None:
         """Delete old fingerprints, sent events and counter buckets in bounded batches."""
+        # The horizon moves first, in its own transaction: from then on windows stop short of
+        # the rows about to go, so no window ever sees a half-pruned roll-up.
+        self._write(
+            "prune",
+            lambda conn: conn.execute(
+                "INSERT INTO store_meta (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = excluded.value WHERE excluded.value > store_meta.value",
+                (_HORIZON, counters_before_bucket),
+            ),
+        )
         statements = (
             (_PRUNE_FINGERPRINTS, fingerprints_before),
             (_PRUNE_EVENTS, events_before),

@@ -7,6 +7,7 @@ store); pytest then runs every test below against it. `MemoryStore` runs it in t
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -298,6 +299,30 @@ class StoreContract:
         assert len(result) == 250
         assert all(result[query(ip, 0, 9)] == {"sent": i + 1} for i, ip in enumerate(ips))
 
+    def test_long_windows_match_a_plain_sum(self, store: Store) -> None:
+        """Windows of any length and alignment sum exactly the buckets they cover."""
+        rng = random.Random(5)
+        written: dict[int, int] = {}
+        deltas = []
+        for _ in range(600):
+            bucket = rng.randrange(-300, 3000)
+            value = rng.randrange(1, 9)
+            written[bucket] = written.get(bucket, 0) + value
+            deltas.append(delta("192.0.2.1", bucket, "sent", value))
+        store.commit(unit(counters=deltas))
+        spans = [(0, 2015), (-300, 3000), (5, 5), (11, 12), (287, 576), (13, 2999), (-13, 300)]
+        for _ in range(40):
+            lo, hi = sorted((rng.randrange(-300, 3000), rng.randrange(-300, 3000)))
+            spans.append((lo, hi))
+        queries = [query("192.0.2.1", lo, hi) for lo, hi in spans]
+        expected = {
+            q: sum(v for b, v in written.items() if q.first_bucket <= b <= q.last_bucket)
+            for q in queries
+        }
+        assert store.window(queries) == {
+            q: {"sent": total} if total else {} for q, total in expected.items()
+        }
+
     # -- fingerprints -------------------------------------------------------------------------
 
     def test_seen_returns_the_stored_subset(self, store: Store) -> None:
@@ -490,6 +515,36 @@ class StoreContract:
         assert store.event("sent-late") is not None
         assert store.window([query("192.0.2.1", 0, 99)]) == {query("192.0.2.1", 0, 99): {"sent": 2}}
         assert [r.id for r in store.pending(10)] == ["unsent"]
+
+    def test_windows_after_prune_sum_what_is_left(self, store: Store) -> None:
+        """After pruning below a bucket, windows count only the buckets from there on."""
+        store.commit(unit(counters=[delta("192.0.2.1", b, "sent", 1) for b in range(700)]))
+        store.prune(fingerprints_before=0, events_before=0, counters_before_bucket=301)
+        spans = {(0, 699): 399, (301, 699): 399, (290, 320): 20, (302, 600): 299, (0, 300): 0}
+        result = store.window([query("192.0.2.1", lo, hi) for lo, hi in spans])
+        assert {
+            (q.first_bucket, q.last_bucket): r.get("sent", 0) for q, r in result.items()
+        } == spans
+
+    def test_late_counts_below_the_horizon_are_not_counted(self, store: Store) -> None:
+        """A delta for a bucket already pruned away stays out of every window."""
+        store.prune(fingerprints_before=0, events_before=0, counters_before_bucket=100)
+        store.commit(
+            unit(counters=[delta("192.0.2.1", 99, "sent", 1), delta("192.0.2.1", 100, "sent", 2)])
+        )
+        assert store.window([query("192.0.2.1", 0, 200)]) == {
+            query("192.0.2.1", 0, 200): {"sent": 2}
+        }
+
+    def test_horizon_never_moves_back(self, store: Store) -> None:
+        """Pruning with an older bound after a newer one does not bring old buckets back."""
+        store.commit(unit(counters=[delta("192.0.2.1", b, "sent", 1) for b in range(400)]))
+        store.prune(fingerprints_before=0, events_before=0, counters_before_bucket=300)
+        store.prune(fingerprints_before=0, events_before=0, counters_before_bucket=10)
+        store.commit(unit(counters=[delta("192.0.2.1", 50, "sent", 5)]))
+        assert store.window([query("192.0.2.1", 0, 399)]) == {
+            query("192.0.2.1", 0, 399): {"sent": 100}
+        }
 
     def test_prune_never_drops_unsent_events(self, store: Store) -> None:
         """An event not yet produced survives pruning whatever its age."""

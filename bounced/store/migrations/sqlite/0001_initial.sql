@@ -1,4 +1,4 @@
--- The first schema: offsets, input fingerprints, counters, state documents and the outbox.
+-- The first schema: offsets, input fingerprints, counters, state documents, the outbox.
 --
 -- Written to run unchanged on PostgreSQL but for two types, marked "PostgreSQL:" below:
 -- BLOB is bytea there, and the outbox sequence is an identity column. Keys are TEXT, epoch times
@@ -22,18 +22,26 @@ CREATE TABLE fingerprints (
 -- For pruning by age.
 CREATE INDEX fingerprints_seen_at ON fingerprints (seen_at);
 
--- Commutative counters in time buckets. The primary key serves the window sums (equality on
--- scope and subject, a range on bucket).
+-- Commutative counters in time buckets, stored at several grains (see bounced/store/rollup.py):
+-- a row sums `grain` consecutive buckets starting at `bucket`. The primary key serves the window
+-- sums (equality on scope, subject and grain, a range on bucket).
 CREATE TABLE counters (
-    scope   TEXT   NOT NULL,  -- client | ip | client_provider | ip_provider
-    subject TEXT   NOT NULL,
-    bucket  BIGINT NOT NULL,  -- epoch seconds // bucket width
-    metric  TEXT   NOT NULL,
-    value   BIGINT NOT NULL,
-    PRIMARY KEY (scope, subject, bucket, metric)
+    scope   TEXT    NOT NULL,  -- client | ip | client_provider | ip_provider
+    subject TEXT    NOT NULL,
+    grain   INTEGER NOT NULL,  -- 1, 12 or 288 buckets
+    bucket  BIGINT  NOT NULL,  -- epoch seconds // bucket width: the first of the row's group
+    metric  TEXT    NOT NULL,
+    value   BIGINT  NOT NULL,
+    PRIMARY KEY (scope, subject, grain, bucket, metric)
 );
 -- For pruning: old buckets are spread all over the primary key, which leads with scope.
 CREATE INDEX counters_bucket ON counters (bucket);
+
+-- Small named values the store keeps for itself, e.g. the counters' prune horizon.
+CREATE TABLE store_meta (
+    name  TEXT   NOT NULL PRIMARY KEY,
+    value BIGINT NOT NULL
+);
 
 -- State-machine documents (suppressions, throttles, pool membership...), versioned for
 -- compare-and-set. `data` is a JSON document (PostgreSQL: text, or jsonb if it is ever queried).
