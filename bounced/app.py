@@ -8,6 +8,7 @@ side by side, and closes the store at the end.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import signal
 import time
@@ -22,7 +23,7 @@ from bounced.daemon import Daemon
 from bounced.engine import Policy
 from bounced.errors import ConfigError
 from bounced.http import HttpServer
-from bounced.io.kafka import KafkaSink, KafkaSource
+from bounced.io.kafka import KafkaAdmin, KafkaSink, KafkaSource
 from bounced.io.ports import EventSink, MessageSource
 from bounced.parse import Limits
 from bounced.policy.defaults import DefaultPolicy
@@ -120,6 +121,8 @@ async def run_daemon(daemon: Daemon, config: Config) -> None:
         loop.add_signal_handler(sig, daemon.request_stop)
     http = HttpServer(daemon, config.http.host, config.http.port) if config.http.enabled else None
     try:
+        if config.kafka.create_topics:
+            await create_topics(config)
         if http is not None:
             await http.start()
             log.info("http api listening", host=http.host, port=http.port)
@@ -129,6 +132,15 @@ async def run_daemon(daemon: Daemon, config: Config) -> None:
             await http.stop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+async def create_topics(config: Config) -> None:
+    """Create the topics that do not exist yet (with `kafka.partitions` partitions each)."""
+    topics = config.topics
+    names = [getattr(topics, f.name) for f in dataclasses.fields(topics)]
+    async with KafkaAdmin(bootstrap=config.kafka.bootstrap_servers) as admin:
+        counts = await admin.ensure_topics(names, config.kafka.partitions)
+    log.info("topics ready", partitions=counts)
 
 
 def serve(config: Config, *, base: Path | None = None) -> int:
