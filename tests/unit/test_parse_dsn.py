@@ -1,0 +1,99 @@
+"""RFC 3464 delivery status fields, as real reports write them."""
+
+from __future__ import annotations
+
+from bounced.model import DsnAction, Reason
+from bounced.parse import dsn
+
+
+def _recipients(text: str) -> list[str | None]:
+    return [group.recipient for group in dsn.parse_status(text).recipients]
+
+
+def test_groups_without_blank_lines_are_split_at_each_recipient() -> None:
+    """A second Final-Recipient starts a second group even with no blank line between."""
+    text = (
+        "Reporting-MTA: dns; mx.example.com\n"
+        "Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n"
+        "Final-Recipient: rfc822; b@example.com\nAction: failed\nStatus: 5.2.2\n"
+    )
+    status = dsn.parse_status(text)
+    assert [g.recipient for g in status.recipients] == ["a@example.com", "b@example.com"]
+    assert [g.status for g in status.recipients] == ["5.1.1", "5.2.2"]
+    assert status.message["reporting-mta"] == "dns; mx.example.com"
+
+
+def test_original_recipient_after_action_starts_the_next_group() -> None:
+    """Original-Recipient of the next recipient is not taken for the current one's."""
+    text = (
+        "Final-Recipient: rfc822; a@example.com\nAction: failed\n"
+        "Original-Recipient: rfc822; b@example.com\nFinal-Recipient: rfc822; b@example.com\n"
+        "Action: failed\n"
+    )
+    groups = dsn.parse_status(text).recipients
+    assert [(g.final, g.original) for g in groups] == [
+        ("rfc822; a@example.com", None),
+        ("rfc822; b@example.com", "rfc822; b@example.com"),
+    ]
+
+
+def test_fields_in_any_order_make_one_group() -> None:
+    """A group that opens with Action and names its recipient last is still one group."""
+    text = (
+        "Action : failed\nStatus : 5.0.0\nDiagnostic-Code : smtp;550 nope\n"
+        "Original-Recipient : rfc/822;a@example.com\nFinal-Recipient : rfc/822;a@example.com\n"
+    )
+    groups = dsn.parse_status(text).recipients
+    assert len(groups) == 1
+    assert groups[0].recipient == "a@example.com"
+    assert groups[0].diagnostic == "550 nope"
+
+
+def test_orphan_fields_fold_into_the_next_group() -> None:
+    """Action and Status separated from their recipient by a blank line still belong to it."""
+    text = "Action: failed\nStatus: 5.0.0\n\nFinal-Recipient: rfc822; a@example.com\n"
+    (group,) = dsn.parse_status(text).recipients
+    assert (group.recipient, group.action, group.status) == ("a@example.com", "failed", "5.0.0")
+
+
+def test_non_address_recipient_takes_a_stand_in() -> None:
+    """A pipe or a bare host as Final-Recipient is replaced by a known failed address."""
+    text = "Final-Recipient: rfc822; @mx.example.org\nAction: failed\nStatus: 5.1.2\n"
+    ((_, entry),) = dsn.read_groups(dsn.parse_status(text), ["a@example.org"])
+    assert entry.recipient == "a@example.org"
+    assert _recipients("Final-Recipient: rfc822;|/usr/bin/prog\nAction: failed\n") == [None]
+
+
+def test_expired_action_is_a_failure_with_its_reason() -> None:
+    """ "Action: expired" means the MTA gave up: failed, and the reason is stated."""
+    text = "Final-Recipient: rfc822; a@example.com\nAction: expired\nStatus: 4.4.7\n"
+    ((_, entry),) = dsn.read_groups(dsn.parse_status(text))
+    assert entry.action is DsnAction.FAILED
+    assert entry.hint is Reason.EXPIRED
+
+
+def test_find_inline_reads_fields_pasted_in_text() -> None:
+    """DSN fields in a plain-text notice are found and cut off where the notice resumes."""
+    notice = (
+        "The following addresses had permanent fatal errors\n\n"
+        "Reporting-MTA: dns; mx.example.com\n\n"
+        "Final-Recipient: RFC822; a@example.com\nAction: failed\nStatus: 5.5.0\n\n"
+        "Return-Path: <news@example.org>\nFrom: news@example.org\n"
+    )
+    inline = dsn.find_inline(notice)
+    assert inline is not None
+    assert _recipients(inline) == ["a@example.com"]
+    assert "Return-Path" not in inline
+    assert dsn.find_inline("no fields here\nStatus: fine\n") is None
+
+
+def test_paragraph_and_transcript_of_a_recipient() -> None:
+    """The notice's paragraph and transcript lines are found for one recipient."""
+    notice = (
+        "<a@example.com>:\n"
+        "host mx said: 550 nope (in reply to RCPT TO command)\n\n"
+        ">>> DATA\n<<< 554 <b@example.com>... rejected\n"
+    )
+    assert "in reply to RCPT TO" in dsn.paragraph(notice, "a@example.com")
+    assert dsn.transcript_command(notice, "b@example.com") == "DATA"
+    assert dsn.transcript_command(notice, "c@example.com") is None

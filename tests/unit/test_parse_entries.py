@@ -1,0 +1,91 @@
+"""What the readers extract per recipient, beyond the address: the fields classification needs.
+
+The golden files check recipients and codes through the whole pipeline; these tests look at
+the parser's own output for a few fixtures: the diagnostic text without boilerplate, the remote
+host, the action, the hint, and the engine that cuts a notice into per-recipient segments.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bounced.model import DsnAction, Entry, Kind, Reason
+from bounced.parse import notice, parse
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _entries(name: str) -> list[Entry]:
+    return list(parse((DATA / name).read_bytes()).entries)
+
+
+def test_postfix_dsn_takes_command_from_notice() -> None:
+    """Diagnostic-Code gives the reply; the notice's "(in reply to RCPT TO command)" the stage."""
+    (entry,) = _entries("dsn/postfix-user-unknown.eml")
+    assert entry.command == "RCPT"
+    assert entry.remote_mta == "mx.recipient.example"
+    assert entry.diagnostic.startswith("550 5.1.1 <alice@recipient.example>: Recipient address")
+    assert "\n" not in entry.diagnostic
+    assert "  " not in entry.diagnostic
+
+
+def test_exim_diagnostic_is_the_remote_reply() -> None:
+    """Exim's per-recipient lines become the diagnostic, with the host that answered."""
+    kate, leo = _entries("unix/exim-two-recipients.eml")
+    assert kate.remote_mta == "mx.recipient.example"
+    assert "User unknown" in kate.diagnostic
+    assert "Mailbox full" in leo.diagnostic
+    assert "User unknown" not in leo.diagnostic
+
+
+def test_gmail_diagnostic_drops_google_boilerplate() -> None:
+    """Only the remote server's words are kept after Google's explanation."""
+    (entry,) = _entries("google/gmail-old-notice.eml")
+    assert entry.diagnostic.startswith("550 5.1.1")
+    assert "Google tried" not in entry.diagnostic
+    assert entry.remote_mta == "mx.recipient.example"
+
+
+def test_delayed_action_and_separator_lines() -> None:
+    """A DSN's delayed action is kept; separator rules never reach a diagnostic."""
+    (entry,) = _entries("dsn/delayed.eml")
+    assert entry.action is DsnAction.DELAYED
+    (x3,) = _entries("appliances/x3-technical-details.eml")
+    assert "====" not in x3.diagnostic
+
+
+def test_hints_only_where_the_format_states_the_reason() -> None:
+    """Hints come from the MTA's own sentence; a remote reply alone gives none."""
+    assert [e.hint for e in _entries("unix/exim-retry-timeout.eml")] == [Reason.EXPIRED]
+    assert [e.hint for e in _entries("unix/exim-two-recipients.eml")] == [None, None]
+    assert [e.hint for e in _entries("lists/fml-not-member.eml")] == [Reason.REJECTED]
+
+
+def test_negatives_name_nobody() -> None:
+    """Delivered reports and vacation notices carry no recipient to act on."""
+    assert parse((DATA / "autoreply/vacation-is-not-a-bounce.eml").read_bytes()).kind is (
+        Kind.AUTO_REPLY
+    )
+    report = parse((DATA / "dsn/delivered-only.eml").read_bytes())
+    assert report.kind is Kind.DELIVERED
+    assert all(e.action is DsnAction.DELIVERED for e in report.entries)
+
+
+def test_segments_join_repeated_mentions() -> None:
+    """A recipient named again in its own transcript keeps one segment with all its lines."""
+    anchor = re.compile(r"^<(?P<addr>[\w.@-]+)>:", re.MULTILINE)
+    text = "<a@example.com>:\nRCPT TO:<a@example.com>\n550 nope\n<b@example.com>:\n552 full\n"
+    a, b = notice.segments(text, anchor)
+    assert (a.address, b.address) == ("a@example.com", "b@example.com")
+    assert "550 nope" in a.text
+    assert "552 full" not in a.text
+    assert "552 full" in b.text
+
+
+def test_remote_host_wordings() -> None:
+    """The remote host is read from the wording of each MTA."""
+    assert notice.remote_host("host mx.example.com [192.0.2.1]: 550") == "mx.example.com"
+    assert notice.remote_host("Giving up on 192.0.2.20.") == "192.0.2.20"
+    assert notice.remote_host("... while talking to mx.example.org.:") == "mx.example.org"
+    assert notice.remote_host("nothing to see") is None

@@ -1,0 +1,84 @@
+"""The MIME reader: structure, decoding, tolerance of broken input, and its limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from bounced.errors import LimitError, ParseError
+from bounced.parse import parse
+from bounced.parse.message import Mail
+from bounced.parse.mime import Limits, decode_bytes, parse_message, split_header_block
+
+
+def _nested(depth: int) -> bytes:
+    text = "Content-Type: text/plain\n\nhello\n"
+    for level in range(depth):
+        text = (
+            f'Content-Type: multipart/mixed; boundary="b{level}"\n\n'
+            f"--b{level}\n{text}--b{level}--\n"
+        )
+    return text.encode()
+
+
+def test_limits_are_enforced_with_codes() -> None:
+    """Each limit is refused with its own error code, and only as ParseError."""
+    with pytest.raises(LimitError) as too_large:
+        parse_message(b"Subject: x\n\n" + b"a" * 100, Limits(max_bytes=50))
+    assert too_large.value.code == "too-large"
+    with pytest.raises(LimitError) as too_deep:
+        Mail(parse_message(_nested(6), Limits(max_depth=3))).parts  # noqa: B018
+    assert too_deep.value.code == "mime-depth"
+    many = "".join(f"X-H{i}: {i}\n" for i in range(30)).encode() + b"\nbody"
+    with pytest.raises(LimitError) as headers:
+        parse_message(many, Limits(max_headers=10)).headers  # noqa: B018
+    assert headers.value.code == "too-many-headers"
+    with pytest.raises(ParseError) as empty:
+        parse(b"\r\n\r\n")
+    assert empty.value.code == "empty"
+
+
+def test_children_are_split_on_first_use() -> None:
+    """A multipart's parts are found when asked for, with types read from each header."""
+    root = parse_message(_nested(2))
+    assert root.ctype == "multipart/mixed"
+    (child,) = root.children
+    (leaf,) = child.children
+    assert leaf.ctype == "text/plain"
+    assert leaf.text().strip() == "hello"
+
+
+def test_broken_boundary_keeps_the_body_readable() -> None:
+    """A multipart whose boundary never appears is read as text instead of lost."""
+    root = parse_message(b'Content-Type: multipart/report; boundary="nope"\n\nFinal words\n')
+    assert root.ctype == "text/plain"
+    assert "Final words" in root.text()
+
+
+def test_header_block_ends_at_a_line_that_is_not_a_field() -> None:
+    """A missing blank line after the headers does not swallow the body."""
+    block, start = split_header_block("Subject: x\nFrom: y\nThis is the body.\nmore")
+    assert block == "Subject: x\nFrom: y"
+    assert split_header_block("Subject: x\nFrom: y\nThis is the body.\nmore")[0] == block
+    assert "This is the body." in "Subject: x\nFrom: y\nThis is the body.\nmore"[start:]
+
+
+def test_missing_semicolon_in_content_type() -> None:
+    """ "text/plain charset=..." keeps the type instead of falling back to nothing."""
+    root = parse_message(
+        b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/html\n'
+        b'   charset="us-ascii"\n\n<p>hi</p>\n--B--\n'
+    )
+    assert root.children[0].ctype == "text/html"
+
+
+def test_mislabelled_japanese_charset() -> None:
+    """EUC-JP bytes labelled ISO-2022-JP are decoded as EUC-JP, not replaced."""
+    data = "配信できませんでした".encode("euc-jp")
+    assert decode_bytes(data, "iso-2022-jp") == "配信できませんでした"
+    assert decode_bytes(b"\xff\xfe", "x-unknown-charset") == "\ufffd\ufffd"
+
+
+def test_encoded_words_in_subject() -> None:
+    """RFC 2047 subjects are decoded for the readers."""
+    mail = Mail(parse_message(b"Subject: =?utf-8?B?UmV0dXJuZWQgbWFpbA==?=\n\nx"))
+    assert mail.subject == "Returned mail"
