@@ -56,7 +56,8 @@ BOUNCE_WORDING = re.compile(
     r"could not be delivered|was not delivered|undeliverable|delivery (?:has )?failed|"
     r"permanent(?:ly)? (?:error|fatal)|following (?:address(?:es)?|recipients?)|"
     r"user unknown|unknown user|no such (?:user|mailbox|address)|mailbox (?:is )?full|"
-    r"message (?:was )?rejected|did not reach|delivery to the following",
+    r"message (?:was )?rejected|did not reach|delivery to the following|could not be sent|"
+    r"non-?deliverable|failed to send|unable to deliver",
     re.IGNORECASE,
 )
 
@@ -95,8 +96,8 @@ def looks_like_bounce(mail: Mail) -> bool:
     """True when the sender, the subject or the wording says this is a bounce."""
     if DAEMON_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject):
         return True
-    return_path = mail.field("return-path").strip()
-    return return_path in ("<>", "") and bool(BOUNCE_WORDING.search(mail.notice[:6000]))
+    null_sender = mail.field("return-path").strip() in ("<>", "") or mail.sender_address == ""
+    return null_sender and bool(BOUNCE_WORDING.search(mail.notice[:6000]))
 
 
 def excluded_addresses(mail: Mail) -> set[str]:

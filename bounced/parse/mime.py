@@ -184,7 +184,7 @@ def split_header_block(text: str, start: int = 0) -> tuple[str, int]:
     Tolerant of a missing blank line: the block also ends at the first line that is neither a
     field (``name:``) nor a continuation. An mbox ``From `` separator line is skipped.
     """
-    if text.startswith("From ", start):
+    while text.startswith("From ", start):
         nl = text.find("\n", start)
         start = len(text) if nl < 0 else nl + 1
     end = text.find("\n\n", start)

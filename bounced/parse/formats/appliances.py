@@ -190,6 +190,22 @@ REGISTRY.layout(
     _INTERSCAN_LAYOUT,
 )
 
+# --- Websense SurfControl --------------------------------------------------------------------
+# "Your message could not be sent." then "Addressed To: <addr>" and, per attempt,
+# "<addr>: [ip], <reply>"; X-SEF-Processed and its X-Mailer are its own.
+REGISTRY.layout(
+    "surfcontrol",
+    lambda mail: (
+        mail.has("x-sef-processed")
+        or mail.field("x-mailer").startswith("SurfControl")
+        or mail.notice.startswith("Your message could not be sent.")
+    ),
+    Layout(
+        begin=re.compile(r"^Your message could not be sent\.", re.MULTILINE),
+        anchor=re.compile(r"^Addressed To: (?P<addr>" + _ADDR + ")", re.MULTILINE | re.ASCII),
+    ),
+)
+
 # --- QUALITIA Active!hunter -------------------------------------------------------------------
 # Sendmail-like text with ">>> addr <addr>" lines; the X-AHMAILID header is its own.
 REGISTRY.layout(

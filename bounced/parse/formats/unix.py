@@ -43,6 +43,11 @@ _EXIM_END = re.compile(
     r"^-{5,6} The header of the original message is following",
     re.MULTILINE,
 )
+# deliver.c: the line that introduces the failed addresses (wrapped anywhere by the template).
+_EXIM_LISTED = re.compile(
+    r"address\(es\)\s+failed:|addresses\s+failed:|has\s+not\s+yet\s+been\s+delivered\s+is:|"
+    r"address\s+failed:|delivered\s+to\s+all\s+of\s+its\s+recipients[^\n]{0,80}:"
+)
 _EXIM_SUBJECT = words(
     "Mail delivery failed",
     "Mail failure",
@@ -107,8 +112,12 @@ def read_exim(mail: Mail) -> list[Entry]:
     begin = _EXIM_BEGIN.search(text)
     if begin is None:
         return []
+    start = begin.end()
+    listed = _EXIM_LISTED.search(text, start, start + 1500)
+    if listed is not None:
+        start = listed.end()  # skip "A message sent by <sender>" (a bounce to someone else)
     found: list[tuple[str, list[str]]] = []  # (address as written, lines about it)
-    for line in text[begin.end() :].split("\n"):
+    for line in text[start:].split("\n"):
         match = _EXIM_RECIPIENT.match(line) if line.startswith("  ") else None
         if match is not None and line[2] != " ":
             written = match.group("a") or match.group("b") or ""
