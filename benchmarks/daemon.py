@@ -25,11 +25,13 @@ import base64
 import os
 import secrets
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import orjson
@@ -61,7 +63,7 @@ def corpus_messages() -> list[bytes]:
     return [p.read_bytes() for p in sorted(CORPUS.rglob("*.eml"))]
 
 
-def traffic(keyring: Keyring, count: int, seed: int) -> list[bytes]:
+def traffic(keyring: Keyring, count: int, seed: int, first: int = 0) -> list[bytes]:
     """`count` unique raw bounce messages: half real corpus bounces, half generated."""
     gen = Generator(keyring, seed)
     corpus = corpus_messages()
@@ -71,7 +73,7 @@ def traffic(keyring: Keyring, count: int, seed: int) -> list[bytes]:
         if corpus and n % 2:
             message = corpus[n % len(corpus)]
             cut = message.index(b"\n") + 1 if message.startswith(b"From ") else 0
-            out.append(message[:cut] + b"X-Bench-Seq: %d\n" % n + message[cut:])
+            out.append(message[:cut] + b"X-Bench-Seq: %d\n" % (first + n) + message[cut:])
             continue
         client = DEMO_CLIENTS[n % len(DEMO_CLIENTS)]
         mail = gen.outbound(client, "bench", now)
@@ -82,7 +84,9 @@ def traffic(keyring: Keyring, count: int, seed: int) -> list[bytes]:
     return out
 
 
-def config_text(bootstrap: str, names: dict[str, str], store: Path, secret: bytes) -> str:
+def config_text(
+    bootstrap: str, names: dict[str, str], store: Path, secret: bytes, http_port: int
+) -> str:
     topics = "\n".join(f'{role} = "{name}"' for role, name in names.items())
     return f"""
 [kafka]
@@ -97,7 +101,8 @@ url = "sqlite:///{store}"
 max_batch = 500
 fetch_timeout_ms = 20
 [http]
-enabled = false
+enabled = true
+port = {http_port}
 [log]
 level = "warning"
 [attribution]
@@ -158,6 +163,26 @@ async def produce(bootstrap: str, topic: str, values: list[bytes], *, rate: floa
             await asyncio.sleep(step)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def batch_figures(port: int) -> str:
+    """The daemon's own view: batches and mean seconds per batch (fetch to produced)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(("bounced_batch_seconds_count", "bounced_batch_seconds_sum")):
+            name, value = line.split()
+            values[name] = float(value)
+    count = values.get("bounced_batch_seconds_count", 0.0)
+    total = values.get("bounced_batch_seconds_sum", 0.0)
+    return f"{count:.0f} batches, {1000 * total / count:.0f} ms each on average" if count else "-"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -168,7 +193,7 @@ async def bench(args: argparse.Namespace) -> None:
     keyring = Keyring(signing=Key(key_id="b1", secret=secret))
     print(f"generating {args.messages + int(args.rate * args.seconds)} messages...", flush=True)
     first = traffic(keyring, args.messages, seed=1)
-    second = traffic(keyring, int(args.rate * args.seconds), seed=2)
+    second = traffic(keyring, int(args.rate * args.seconds), seed=2, first=args.messages)
     with (
         tempfile.TemporaryDirectory(prefix="bounced-bench-") as folder,
         EmbeddedBroker(log_path=Path(folder) / "broker.log") as broker,
@@ -176,7 +201,8 @@ async def bench(args: argparse.Namespace) -> None:
         names = {role: f"bench-{role}" for role in ROLES + OUTPUTS}
         store_path = Path(folder) / "state.db"
         config = Path(folder) / "bounced.toml"
-        config.write_text(config_text(broker.bootstrap, names, store_path, secret))
+        http_port = free_port()
+        config.write_text(config_text(broker.bootstrap, names, store_path, secret, http_port))
         async with KafkaAdmin(bootstrap=broker.bootstrap) as admin:
             await admin.ensure_topics(names.values(), PARTITIONS)
             await produce(broker.bootstrap, names["bounces"], first, rate=None)
@@ -252,6 +278,7 @@ async def bench(args: argparse.Namespace) -> None:
                     f"p99={percentile(lat, 0.99) * 1000:.0f} ms max={max(lat) * 1000:.0f} ms "
                     f"(target p99 < 250 ms)"
                 )
+                print(f"  daemon (both phases): {batch_figures(http_port)}")
                 if to_decision:
                     print(
                         f"  produce -> decision: n={len(to_decision)} "

@@ -91,6 +91,12 @@ class Daemon:
         self._forced = False
         self._positions: dict[TopicPartition, int | None] = {}
         self._lock = asyncio.Lock()
+        # One prepared batch may wait while the previous one is stored: parsing (CPU) overlaps
+        # with the store's commit and the broker's acknowledgements (I/O), and in-flight work
+        # stays bounded by two batches.
+        self._prepared: asyncio.Queue[
+            tuple[dict[TopicPartition, list[InRecord]], list[engine.Input], float] | None
+        ] = asyncio.Queue(maxsize=1)
         self._backoff = Backoff(
             initial=config.daemon.retry_initial_seconds, maximum=config.daemon.retry_max_seconds
         )
@@ -117,6 +123,7 @@ class Daemon:
             log.info("started", group=self.config.kafka.group_id)
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._consume_loop())
+                tasks.create_task(self._write_loop())
                 tasks.create_task(self._every(self.config.daemon.tick_seconds, self._tick))
                 tasks.create_task(self._every(self.config.daemon.prune_seconds, self._prune))
         except StoppingError:
@@ -225,7 +232,8 @@ class Daemon:
         return found
 
     async def _revoked(self, partitions: set[TopicPartition]) -> None:
-        async with self._lock:  # waits for the batch in hand to be stored
+        await self._prepared.join()  # every prepared batch is stored first
+        async with self._lock:
             for tp in partitions:
                 self._positions.pop(tp, None)
         log.info("partitions revoked", partitions=sorted(f"{t}/{p}" for t, p in partitions))
@@ -233,30 +241,67 @@ class Daemon:
     # -- the consume loop --------------------------------------------------------------------
 
     async def _consume_loop(self) -> None:
+        """Fetch and prepare batches; the writer stores them while the next one is prepared."""
         settings = self.config.daemon
-        while not self.stopping:
-            batch = await self._retry(
-                "broker", lambda: self.source.fetch(settings.max_batch, settings.fetch_timeout_ms)
-            )
-            if batch:
+        try:
+            while not self.stopping:
+                batch = await self._retry(
+                    "broker",
+                    lambda: self.source.fetch(settings.max_batch, settings.fetch_timeout_ms),
+                )
+                batch = {tp: rs for tp, rs in batch.items() if tp in self._positions and rs}
+                if not batch:
+                    continue
                 started = time.perf_counter()
-                async with self._lock:
-                    await self._handle(batch)
-                self.metrics.batch_seconds.observe(time.perf_counter() - started)
+                records = [r for rs in batch.values() for r in rs]
+                for r in records:
+                    self.metrics.consumed.labels(r.topic).inc()
+                self.metrics.counts.consumed += len(records)
+                inputs = await self._prepare(records)
+                await self._prepared.put((batch, inputs, started))
+        finally:
+            await self._prepared.put(None)  # the writer finishes what is queued, then stops
 
-    async def _handle(self, batch: dict[TopicPartition, list[InRecord]]) -> None:
-        batch = {tp: records for tp, records in batch.items() if tp in self._positions and records}
-        if not batch:
+    async def _write_loop(self) -> None:
+        """Store and produce prepared batches, in order, one at a time."""
+        while True:
+            item = await self._prepared.get()
+            try:
+                if item is None:
+                    return
+                batch, inputs, started = item
+                async with self._lock:
+                    await self._handle(batch, inputs)
+                self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            finally:
+                self._prepared.task_done()
+
+    async def _handle(
+        self, batch: dict[TopicPartition, list[InRecord]], inputs: list[engine.Input]
+    ) -> None:
+        # Keep only what is still ours and not stored yet: a partition revoked or fenced while
+        # this batch waited in the queue has moved on, and its records here are someone else's.
+        kept: dict[TopicPartition, list[InRecord]] = {}
+        for tp, records in batch.items():
+            if tp not in self._positions:
+                continue
+            position = self._positions[tp]
+            fresh = [r for r in records if position is None or r.offset >= position]
+            if fresh:
+                kept[tp] = fresh
+        if not kept:
             return
-        records = [r for records in batch.values() for r in records]
-        for r in records:
-            self.metrics.consumed.labels(r.topic).inc()
-        self.metrics.counts.consumed += len(records)
-        inputs = await self._prepare(records)
-        outbox = await self._store_batch(batch, inputs)
+        if kept != batch:
+            alive = {(tp, r.offset) for tp, rs in kept.items() for r in rs}
+            inputs = [
+                i
+                for i in inputs
+                if ((i.source.topic, i.source.partition), i.source.offset) in alive
+            ]
+        outbox = await self._store_batch(kept, inputs)
         if outbox:
             await self._produce(outbox)
-        hints = {tp: self._positions[tp] for tp in batch if self._positions.get(tp) is not None}
+        hints = {tp: self._positions[tp] for tp in kept if self._positions.get(tp) is not None}
         try:
             await self.source.commit_hint({tp: o for tp, o in hints.items() if o is not None})
         except BrokerError as exc:  # only a hint: our store holds the truth
