@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from bounced.model import Reason
 
@@ -120,11 +121,20 @@ class Rule:
     """One documented reply: a phrase, and when given, the codes it must come with."""
 
     reason: Reason
-    pattern: re.Pattern[str]
+    phrase: str  # regex fragment, compiled when a reply of its system is first seen
     reply: int | None = None  # the reply code (its class digit is not compared, see `matches`)
     status: str = ""  # the enhanced code or, with `low`/`high`, its first two parts
     low: int = 0  # range of the third part of the status code
     high: int = 0
+
+    def found_in(self, text: str) -> bool:
+        """Whether the rule's phrase occurs in the (lower-cased) text."""
+        return _compiled(self.phrase).search(text) is not None
+
+
+@cache
+def _compiled(phrase: str) -> re.Pattern[str]:
+    return re.compile(phrase)
 
 
 def rule(  # noqa: PLR0917 - rows of a table read best as positional tuples
@@ -136,7 +146,7 @@ def rule(  # noqa: PLR0917 - rows of a table read best as positional tuples
     high: int = 0,
 ) -> Rule:
     """A rule row; `phrase` is a regex fragment matched against the lower-cased reply."""
-    return Rule(reason, re.compile(phrase), reply, status, low, high)
+    return Rule(reason, phrase, reply, status, low, high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -924,7 +934,7 @@ def _matches(rule_: Rule, reply: Reply) -> bool:
                 return False
         elif status != rule_.status:
             return False
-    return rule_.pattern.search(reply.text) is not None
+    return rule_.found_in(reply.text)
 
 
 def _google(reply: Reply) -> Reason | None:
@@ -935,7 +945,7 @@ def _google(reply: Reply) -> Reason | None:
     for row in GOOGLE:
         if str(row.reply)[1:] != code or not row.status[2:].startswith(status):
             continue
-        if row.pattern.search(reply.text):
+        if row.found_in(reply.text):
             return row.reason
     return None
 

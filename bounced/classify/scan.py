@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Mapping
+from itertools import groupby
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -76,33 +77,39 @@ def word_phrase(phrase: str) -> str:
     return phrase
 
 
-class _Node:
-    __slots__ = ("children", "rests")
+def _parts(phrases: Iterable[str]) -> list[tuple[str, str]]:
+    """Each top-level alternative of the phrases split into literal beginning and rest."""
+    return [literal_head(word_phrase(part)) for whole in phrases for part in alternatives(whole)]
 
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
-        self.rests: list[str] = []
 
-    def emit(self) -> str:
-        options = [re.escape(char) + self.children[char].emit() for char in sorted(self.children)]
-        options += [f"(?:{rest})" for rest in self.rests if rest]
-        optional = any(not rest for rest in self.rests)
-        if not options:
-            return ""
-        group = options[0] if len(options) == 1 and not optional else f"(?:{'|'.join(options)})"
-        return f"{group}?" if optional else group
+def _shared_prefix(first: str, last: str) -> str:
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size]
+
+
+def _emit(parts: list[tuple[str, str]]) -> str:
+    """The regex of (beginning, rest) pairs: beginnings grouped by their first character, each
+    group's common prefix written once (a character trie with its chains collapsed)."""
+    options: list[str] = []
+    ends = [rest for head, rest in parts if not head]
+    for _, grouped in groupby(sorted(p for p in parts if p[0]), key=lambda p: p[0][0]):
+        group = list(grouped)
+        prefix = _shared_prefix(group[0][0], group[-1][0])  # sorted: first and last suffice
+        tails = [(head[len(prefix) :], rest) for head, rest in group]
+        options.append(re.escape(prefix) + _emit(tails))
+    options += [f"(?:{rest})" for rest in ends if rest]
+    optional = any(not rest for rest in ends)
+    if not options:
+        return ""
+    merged = options[0] if len(options) == 1 and not optional else f"(?:{'|'.join(options)})"
+    return f"{merged}?" if optional else merged
 
 
 def trie(phrases: Iterable[str]) -> str:
     """One regex for many phrases, their literal beginnings merged into a character trie."""
-    root = _Node()
-    for phrase in (part for whole in phrases for part in alternatives(whole)):
-        head, rest = literal_head(word_phrase(phrase))
-        node = root
-        for char in head:
-            node = node.children.setdefault(char, _Node())
-        node.rests.append(rest)
-    return root.emit()
+    return _emit(_parts(phrases))
 
 
 def compile_phrases(phrases: Iterable[str], flags: int = 0) -> re.Pattern[str]:
@@ -110,16 +117,12 @@ def compile_phrases(phrases: Iterable[str], flags: int = 0) -> re.Pattern[str]:
     return re.compile(trie(phrases), flags)
 
 
-def _openings(phrases: Iterable[str]) -> frozenset[str] | None:
+def _openings(parts: list[tuple[str, str]]) -> frozenset[str] | None:
     """The first two characters the phrases can begin with; None when some phrase has no
     literal beginning that long (then its key is tried wherever any phrase begins)."""
-    found: set[str] = set()
-    for phrase in (part for whole in phrases for part in alternatives(whole)):
-        head, _ = literal_head(word_phrase(phrase))
-        if len(head) < 2:
-            return None
-        found.add(head[:2])
-    return frozenset(found)
+    if any(len(head) < 2 for head, _ in parts):
+        return None
+    return frozenset(head[:2] for head, _ in parts)
 
 
 class Scanner(Generic[K]):
@@ -128,12 +131,12 @@ class Scanner(Generic[K]):
     __slots__ = ("_any", "_keys")
 
     def __init__(self, table: Mapping[K, Iterable[str]], flags: int = 0) -> None:
-        tables = {key: tuple(phrases) for key, phrases in table.items()}
+        tables = {key: _parts(phrases) for key, phrases in table.items()}
         self._keys = tuple(
-            (key, compile_phrases(phrases, flags), _openings(phrases))
-            for key, phrases in tables.items()
+            (key, re.compile(_emit(parts), flags), _openings(parts))
+            for key, parts in tables.items()
         )
-        self._any = compile_phrases((p for phrases in tables.values() for p in phrases), flags)
+        self._any = re.compile(_emit([p for parts in tables.values() for p in parts]), flags)
 
     def keys_in(self, text: str) -> frozenset[K]:
         """Every key one of whose phrases the text holds."""
