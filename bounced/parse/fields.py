@@ -23,48 +23,33 @@ STATUS = re.compile(r"(?<![\d.vV])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
 # an address or a percentage.
 REPLY = re.compile(r"(?<![\d.\w#-])([245][0-9][0-9])(?:[ -]|$)(?!\S*%)")
 
-# Phrases that say which SMTP command a reply answered, most explicit first, matched against
-# the lower-cased text. Each names the MTA whose wording it is; the group captures the command.
-_COMMAND = re.compile(
-    r"in reply to (?:the )?(?P<a>rcpt to|mail from|end of data|data|ehlo|helo|xforward|"
-    r"starttls|auth|xclient|connect)\b|"  # Postfix "(in reply to RCPT TO command)"
-    r"(?:error|response) from remote (?:mail )?server after (?:pipelined )?"
-    r"(?P<b>rcpt to|mail from|end of data|data|initial connection|ehlo|helo|"
-    r"starttls|auth|rcpt|mail)|"  # Exim "after RCPT TO:<...>", GMX "after RCPT command"
-    r"lmtp error after (?P<c>rcpt to|mail from|end of data|data)|"  # Exim LMTP
-    r"did not like our (?P<d>rcpt to|mail from|final data|data|ehlo|helo)|"  # DragonFly DMA
-    r"(?P<rcpt>does not like recipient)|"  # qmail-remote
-    r"(?P<data>failed on data command|failed after i sent the message|"  # qmail-remote
-    r"for text command)|"  # 1&1 "SMTP error from remote server for TEXT command"
-    r"error following (?P<i>rcpt|mail|data|ehlo|helo) command|"  # X6
-    r"-{7}smtp command (?P<j>rcpt|mail|data|ehlo|helo)\b|"  # m-FILTER
-    r"(?P<conn>but greeting failed|after initial connection)|"  # qmail-remote, Exim
-    r"(?P<helo>but my name was rejected)|"  # qmail-remote
-    r"(?P<mail>but sender was rejected)|"  # qmail-remote
-    r"\bsmtp:(?P<f>rcpt|mail|data|ehlo|helo|conn)\b|"  # anonymous MTA "SMTP:RCPT host ..."
-    r"\bstep: ?(?P<g>rcpt|mail|data|ehlo|helo|conn)\b",  # anonymous MTA "STEP: DATA SEND"
+_CMD = r"(rcpt to|mail from|end of data|final data|data|initial connection|ehlo|helo|xforward|"
+_CMD += r"starttls|auth|xclient|connect|rcpt|mail|conn)\b"
+# Phrases that say which SMTP command a reply answered, matched against the lower-cased text:
+# (trigger, pattern matched where the trigger was found, command when the pattern has no
+# group). The trigger is a plain substring, so most texts are ruled out by a few str.find
+# calls; each row names the MTA whose wording it is.
+_COMMAND_PHRASES: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
+    # Postfix "(in reply to RCPT TO command)", "(in reply to end of DATA command)"
+    ("in reply to ", re.compile(r"in reply to (?:the )?" + _CMD), None),
+    # Exim "SMTP error from remote mail server after RCPT TO:<...>", GMX "after RCPT command"
+    ("server after ", re.compile(r"server after (?:pipelined )?" + _CMD), None),
+    ("lmtp error after ", re.compile(r"lmtp error after " + _CMD), None),  # Exim LMTP
+    ("did not like our ", re.compile(r"did not like our " + _CMD), None),  # DragonFly DMA
+    ("does not like recipient", re.compile("does not like recipient"), "RCPT"),  # qmail-remote
+    ("failed on data command", re.compile("failed on data command"), "DATA"),  # qmail-remote
+    ("failed after i sent", re.compile("failed after i sent"), "DATA"),  # qmail-remote
+    ("but greeting failed", re.compile("but greeting failed"), "CONN"),  # qmail-remote
+    ("but my name was rejected", re.compile("but my name was"), "EHLO"),  # qmail-remote
+    ("but sender was rejected", re.compile("but sender was"), "MAIL"),  # qmail-remote
+    ("for text command", re.compile("for text command"), "DATA"),  # 1&1
+    ("error following ", re.compile(r"error following " + _CMD + " command"), None),  # X6
+    ("smtp command ", re.compile(r"smtp command " + _CMD), None),  # m-FILTER sections
+    ("smtp:", re.compile(r"smtp:" + _CMD), None),  # anonymous MTA "SMTP:RCPT host ..."
+    ("step:", re.compile(r"step: ?" + _CMD), None),  # anonymous MTA "STEP: DATA SEND"
 )
 # The last command of a sendmail-style transcript (">>> RCPT To:<...>").
 _TRANSCRIPT = re.compile(r"^[ \t]{0,8}>>> ?(rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b", re.M)
-# Cheap test before the regex: one of these must be in the lower-cased text.
-_COMMAND_KEYS = (
-    "reply to",
-    "server after",
-    "lmtp error",
-    "like our",
-    "like recipient",
-    "failed on",
-    "failed after",
-    "greeting",
-    "initial connection",
-    "name was",
-    "sender was",
-    "smtp:",
-    "step:",
-    "text command",
-    "error following",
-    "smtp command",
-)
 # Failing that, the last command written as sent ("RCPT TO:<addr>"), not a mention in prose
 # ("The MAIL FROM domain ... has an SPF record").
 _COMMAND_WORD = re.compile(r"\b(rcpt to|mail from): ?<")
@@ -87,7 +72,6 @@ _COMMAND_NAMES = {
     "initial connection": "CONN",
     "quit": "QUIT",
 }
-_COMMAND_GROUPS = {"rcpt": "RCPT", "data": "DATA", "conn": "CONN", "helo": "EHLO", "mail": "MAIL"}
 _TYPE_PREFIX = re.compile(r"^\s*([A-Za-z][\w/-]{0,20})\s*;\s*")
 # A source route before an address: "@relay.example,@other.example:user@host".
 _SOURCE_ROUTE = re.compile(r"^@[^:]{1,300}:")
@@ -187,19 +171,22 @@ def find_command(text: str) -> str | None:
             return _COMMAND_NAMES[sent[-1]]
     if "\n" in lowered:
         lowered = collapse(lowered)  # "(in reply to end\n    of DATA command)"
-    match = _COMMAND.search(lowered) if any(k in lowered for k in _COMMAND_KEYS) else None
-    if match is None:
-        if "rcpt to" not in lowered and "mail from" not in lowered:
-            return None
-        words = _COMMAND_WORD.findall(lowered)
-        return _COMMAND_NAMES[words[-1]] if words else None
-    for name, value in match.groupdict().items():
-        if value is None:
-            continue
-        if name in _COMMAND_GROUPS:
-            return _COMMAND_GROUPS[name]
-        return _COMMAND_NAMES.get(collapse(value))
-    return None
+    best: tuple[int, str] | None = None
+    for trigger, pattern, command in _COMMAND_PHRASES:
+        at = lowered.find(trigger)
+        while at >= 0 and (best is None or at < best[0]):
+            match = pattern.match(lowered, at)
+            if match is not None:
+                found = command or _COMMAND_NAMES[match.group(1)]
+                best = (at, found)
+                break
+            at = lowered.find(trigger, at + 1)
+    if best is not None:
+        return best[1]
+    if "rcpt to" not in lowered and "mail from" not in lowered:
+        return None
+    words = _COMMAND_WORD.findall(lowered)
+    return _COMMAND_NAMES[words[-1]] if words else None
 
 
 def host_of(value: str | None) -> str | None:

@@ -129,13 +129,21 @@ def find_recipients(text: str, excluded: set[str]) -> list[notice.Segment]:
 
 
 def known_recipients(text: str, addresses: list[str]) -> list[notice.Segment]:
-    """Segments of a notice for recipients known beforehand (X-Failed-Recipients)."""
-    anchor = re.compile(
-        _BOUNDARY + "<?(?P<addr>" + "|".join(re.escape(a) for a in addresses) + ")>?",
-        re.IGNORECASE,
+    """Segments of a notice for recipients known beforehand (X-Failed-Recipients).
+
+    Each address's text runs from its first mention to the first mention of the next one.
+    """
+    lowered = text.lower()
+    found = sorted(
+        (at, address) for address in addresses if (at := lowered.find(address.lower())) >= 0
     )
-    found = {s.address.lower(): s for s in notice.segments(text, anchor)}
-    return [found.get(a.lower()) or notice.Segment(address=a, text="") for a in addresses]
+    texts: dict[str, str] = {}
+    for index, (at, address) in enumerate(found):
+        stop = found[index + 1][0] if index + 1 < len(found) else len(text)
+        if index + 1 < len(found):
+            stop = max(at, text.rfind("\n", 0, stop))
+        texts[address.lower()] = text[at + len(address) : stop].lstrip(" \t:>.;,-")
+    return [notice.Segment(address=a, text=texts.get(a.lower(), "")) for a in addresses]
 
 
 def read_notice(mail: Mail, text: str | None = None) -> list[Entry]:

@@ -42,27 +42,27 @@ _FEEDBACK_TYPES = frozenset({"message/feedback-report", "text/feedback-report"})
 # Each comes from a real MTA's template (named alongside).
 _ORIGINAL_MARKERS = re.compile(
     r"^[ \t]*(?:"
-    r"-{2,} ?This is a copy of (?:the|your) message|"  # Exim
-    r"-{2,} ?Below this line is a copy of the (?:message|mail header)|"  # qmail
-    r"-{2,} ?Below the next line is a copy of the message|"  # qmail clones
-    r"-{2,} ?Enclosed is a copy of the message|"  # qmail clones
-    r"-{2,} ?Mensaje original adjunto|"  # qmail clones (Spanish)
-    r"-{2,} ?(?:The )?[Oo]riginal message (?:headers? )?(?:follows?|is following)|"
-    r"-{2,} ?[Oo]riginal [Mm]essage -{2,}|"
-    r"-{2,} ?Original message header -{2,}|"
-    r"-{2,} ?Returned [Mm]essage -{2,}|"
-    r"-{2,} ?Unsent message follows -{2,}|"  # sendmail V5
-    r"-{2,} ?Message [Hh]eaders? [Ff]ollows?|"
-    r"-{2,} ?(?:The )?header of (?:the )?original message|"
+    r"-{2,} ?(?:"  # the dashed lines, factored so that the regex tries them in one branch
+    r"This is a copy of (?:the|your) message|"  # Exim
+    r"Below (?:this|the next) line is a copy of the (?:message|mail header)|"  # qmail
+    r"Enclosed is a copy of the message|"  # qmail clones
+    r"Mensaje original|"  # qmail clones (Spanish)
+    r"(?:The )?[Oo]riginal message (?:headers? )?(?:follows?|is following)|"
+    r"[Oo]riginal [Mm]essage -{2,}|"
+    r"Original message header -{2,}|"
+    r"Returned [Mm]essage -{2,}|"  # Notes
+    r"Unsent message follows -{2,}|"  # sendmail V5
+    r"Message [Hh]eaders? [Ff]ollows?|"
+    r"(?:The )?header of (?:the )?original message|"  # GMX, 1&1
+    r"Forwarded message -{2,}"
+    r")|"
     r"[Mm]essage headers follow\.?$|"  # DragonFly
-    r"Original message follows\.?$|"
+    r"Original message follows\.?$|"  # DragonFly, IMail
     r"Your message reads \(in part\):|"
     r"\*\*\* ?Copy of the ?message follows|"
-    r"-{2,} ?Forwarded message -{2,}|"
     r"Header of original message:|"
     r"The original message was:|"
-    r"Diese Mail wurde an folgende Adresse|"
-    r"-{2,} ?Mensaje original"
+    r"Diese Mail wurde an folgende Adresse"
     r")",
     re.MULTILINE,
 )
@@ -86,10 +86,10 @@ def marker_line(text: str) -> re.Match[str] | None:
     return _ORIGINAL_MARKERS.search(text)
 
 
-def _is_message_header(headers: Headers) -> bool:
-    """True for the header block of a message rather than of a MIME part."""
-    return ("received" in headers or "message-id" in headers) and (
-        "subject" in headers or "from" in headers or "date" in headers
+def _is_message_part(part: Part) -> bool:
+    """True for a part whose header block is a message's rather than a MIME part's."""
+    return (part.has_field("received") or part.has_field("message-id")) and (
+        part.has_field("subject") or part.has_field("from") or part.has_field("date")
     )
 
 
@@ -218,7 +218,7 @@ class Mail:
         if found is not None:
             return found
         for part in self.parts[1:]:
-            if not part.children and _is_message_header(part.headers):
+            if not part.children and _is_message_part(part):
                 return part
         return None
 
@@ -238,7 +238,7 @@ class Mail:
             if part.children:
                 continue
             if part.ctype == "text/plain":
-                if texts and _is_message_header(part.headers):
+                if texts and _is_message_part(part):
                     break  # a returned message sent as a text part
                 text = part.text()
                 if texts and _starts_with_headers(text):

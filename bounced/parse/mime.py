@@ -46,7 +46,7 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)[ \t]+(=\?)")
 # A parameter of a structured field: name=value or name="quoted value".
 _PARAM = re.compile(
-    r';\s*([A-Za-z0-9_.*-]{1,78})\s*=\s*(?:"((?:[^"\\]|\\.){0,2000})"|([^;\s]{0,2000}))'
+    r';\s*([A-Za-z0-9_.*-]{1,78})\s*=\s*(?:"([^"\\]{0,2000}(?:\\.[^"\\]{0,2000}){0,20})"|([^;\s]{0,2000}))'
 )
 _TAG = re.compile(r"<[^<>]{0,4000}>")
 _HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h\d|/li|p|div|tr)\b[^<>]{0,2000}>", re.IGNORECASE)
@@ -54,14 +54,9 @@ _HTML_DROP = re.compile(
     r"<(style|script|head)\b[^<>]{0,2000}>.{0,200000}?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
 # One field of a header block, for picking it out without parsing the block; folded lines kept.
-# These line patterns start with a line feed rather than "^" and are searched in "\n" + text:
-# a literal first character lets the regex engine skip from line to line instead of trying
-# every position, which matters on the hot path.
-_CONTENT_TYPE = re.compile(r"\n(?i:content-type)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)")
-_TRANSFER_ENCODING = re.compile(
-    r"\n(?i:content-transfer-encoding)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)"
-)
-# One unfolded header line: its name and value.
+# One unfolded header line: its name and value. It starts with a line feed rather than "^" and
+# is searched in "\n" + block: a literal first character lets the regex engine skip from line
+# to line instead of trying every position.
 _HEADER_FIELD = re.compile(r"\n([^:\n]{1,200}):([^\n]*)")
 # A line that starts a header field: a name without white space, optional blanks, a colon.
 _FIELD_START = re.compile(r"[^\s:]{1,80}[ \t]*:")
@@ -214,13 +209,26 @@ def check_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> None:
         )
 
 
-def _field_value(block: str, pattern: re.Pattern[str]) -> str:
-    """The value of one field of a header block (unfolded), found without parsing the rest."""
-    match = pattern.search("\n" + block)
-    if match is None:
-        return ""
-    value = match.group(1)
-    return _FOLD.sub(" ", value).strip() if "\n" in value else value.strip()
+def _field_value(block: str, lowered: str, name: str) -> str:
+    """The value of one field of a header block (unfolded), found without parsing the rest.
+
+    `lowered` is the block in lower case and `name` a lower-case field name; plain string
+    searches are enough and cheaper than a regex over every line.
+    """
+    at = lowered.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if at == 0 or lowered[at - 1] == "\n":
+            rest = lowered[end : end + 8].lstrip(" \t")
+            if rest[:1] == ":":
+                start = block.find(":", end) + 1
+                stop = block.find("\n", start)
+                while stop >= 0 and block[stop + 1 : stop + 2] in (" ", "\t"):
+                    stop = block.find("\n", stop + 1)
+                value = block[start : len(block) if stop < 0 else stop]
+                return _FOLD.sub(" ", value).strip() if "\n" in value else value.strip()
+        at = lowered.find(name, end)
+    return ""
 
 
 def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
@@ -250,6 +258,7 @@ class Part:
         "_block",
         "_children",
         "_headers",
+        "_lowered",
         "_text",
         "_walker",
         "body",
@@ -262,11 +271,12 @@ class Part:
     def __init__(self, block: str, body: str, depth: int, limits: Limits = DEFAULT_LIMITS) -> None:
         check_header_block(block, limits)
         self._block = block
+        self._lowered = block.lower()
         self._headers: Headers | None = None
         self.body = body
         self.depth = depth
         self.limits = limits
-        ctype = _field_value(block, _CONTENT_TYPE)
+        ctype = _field_value(block, self._lowered, "content-type")
         if ctype:
             self.ctype, self.params = parse_params(decode_words(ctype) if "=?" in ctype else ctype)
             if " " in self.ctype or "\t" in self.ctype:
@@ -290,7 +300,11 @@ class Part:
     @property
     def transfer_encoding(self) -> str:
         """The Content-Transfer-Encoding, lower-cased; empty when absent."""
-        return _field_value(self._block, _TRANSFER_ENCODING).strip().lower()
+        return _field_value(self._block, self._lowered, "content-transfer-encoding").lower()
+
+    def has_field(self, name: str) -> bool:
+        """True when the header block has a non-empty field of this (lower-case) name."""
+        return _field_value(self._block, self._lowered, name) != ""
 
     @property
     def children(self) -> list[Part]:
@@ -415,9 +429,12 @@ class Walker:
 
     def _split(self, part: Part) -> None:
         boundary = part.params["boundary"]
-        # Delimiters sometimes come indented by a stray space: accept a little white space.
-        delimiter = re.compile(r"\n[ \t]{0,4}--" + re.escape(boundary))
-        pieces = delimiter.split("\n" + part.body)
+        body = "\n" + part.body
+        if "\n --" + boundary in body or "\n\t--" + boundary in body:
+            # Delimiters sometimes come indented by a stray space: accept a little white space.
+            pieces = re.split(r"\n[ \t]{0,4}--" + re.escape(boundary), body)
+        else:
+            pieces = body.split("\n--" + boundary)
         for piece in pieces[1:]:
             if piece.startswith("--"):
                 break
