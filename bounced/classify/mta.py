@@ -308,6 +308,28 @@ OTHERS: tuple[Mta, ...] = (
             R.EXPIRED: r"Delivery failed ",
         },
     ),
+    _mta(  # Google Workspace notices without DSN fields (the Gmail table above found nothing)
+        "googleworkspace",
+        ("mailer-daemon@googlemail.com",),
+        {
+            R.USERUNKNOWN: r"because the address couldn.t be found\. Check for typos",
+            R.NOTACCEPT: r"Null MX",
+            R.NETWORKERROR: r" had no relevant answers\.| responded with code NXDOMAIN",
+        },
+    ),
+    _mta(  # Symantec Email Security.cloud (MessageLabs) notices: its 542 refuses the recipient
+        "messagelabs",
+        ("MAILER-DAEMON@messagelabs.com",),
+        {
+            R.USERUNKNOWN: r"\b542 .{0,200}? Rejected|No such user",
+            R.SECURITYERROR: r"Please turn on SMTP Authentication in your mail client",
+        },
+    ),
+    _mta(  # Verizon Wireless gateways (vtext.com, vzwpix.com)
+        "verizon",
+        ("post_master@vtext.com", ".vzwpix.com"),
+        {R.USERUNKNOWN: r"550 - Requested action not taken: no such user here|No valid recipients"},
+    ),
     _mta(  # 1&1
         "einsundeins",
         ("Mail size limit exceeded", "postmaster.1and1.com"),

@@ -112,6 +112,44 @@ def test_other_mtas(text: str, subject: str, reason: Reason) -> None:
     assert mta.said(text, subject).reason is reason
 
 
+@pytest.mark.parametrize(
+    ("text", "sender", "reason"),
+    [
+        (
+            "Error: 550 - Requested action not taken: no such user here",
+            "post_master@vtext.com",
+            R.USERUNKNOWN,
+        ),
+        ("Error: No valid recipients", "sysadmin@mms.vzwpix.com", R.USERUNKNOWN),
+        (
+            (
+                "Your message wasn't delivered to a@example.org because the address couldn't be "
+                "found. Check for typos or unnecessary spaces and try again."
+            ),
+            "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+            R.USERUNKNOWN,
+        ),
+        (
+            "DNS Error: DNS type 'mx' lookup of example.org responded with code NXDOMAIN",
+            "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+            R.NETWORKERROR,
+        ),
+        ("542 a@example.com Rejected", "MAILER-DAEMON@messagelabs.com", R.USERUNKNOWN),
+    ],
+)
+def test_notices_recognised_by_sender(text: str, sender: str, reason: Reason) -> None:
+    """Verizon, Google Workspace and MessageLabs notices, known by their sender."""
+    assert mta.said(text, "Undeliverable", sender).reason is reason
+
+
+def test_sender_marker_is_required() -> None:
+    """MessageLabs' "542 ... Rejected" from any other sender states nothing."""
+    assert (
+        mta.said("542 a@example.com Rejected", "Undeliverable", "postmaster@example.net").reason
+        is None
+    )
+
+
 def test_local_delivery_agents() -> None:
     """A local delivery agent's refusal: its table, else a mailer error."""
     assert mta.local_agent("maildrop: maildir over quota.", None) is R.MAILBOXFULL
