@@ -40,27 +40,39 @@ DAEMON_SENDER = re.compile(
     re.IGNORECASE,
 )
 # Subjects of bounces across MTAs and locales.
+# Subjects of bounces across MTAs and locales (en, de, fr, es, it, nl, pl, pt, ru, ja, zh).
 BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|not (?:be )?delivered|non[- ]?deliver|returned (?:mail|to sender)|"
-    r"return(?:ed)? message|delivery (?:status|failure|failed|problem|report|notification|error|"
-    r"has failed)|failure notice|failed delivery|mail delivery failed|delivery to the following|"
-    r"could not (?:send|deliver)|mail (?:system )?error|message (?:status|not delivered|delivery)|"
-    r"delivery incomplete|warning: (?:could not|message)|rejected|bounce|unzustellbar|"
-    r"non remis|no entregado|non recapitabile|onbestelbaar|nie dostarczono|"
-    r"配信|エラー|未達|不達|unable to deliver|permanent error|mail failure|nondeliverable|"
-    r"delivery notification|failure delivery|delevery",
+    r"undeliver|not (?:be |been )?delivered|non[- ]?deliver|returned (?:mail|to sender)|"
+    r"return(?:ed|ing)? (?:message|to sender)|delivery (?:status|failure|failed|problem|report|"
+    r"notification|error|has failed)|failure notice|failed delivery|mail (?:delivery )?failed|"
+    r"delivery to the following|could not (?:send|deliver|be delivered)|mail (?:system )?error|"
+    r"message (?:status|not delivered|delivery|blocked|rejected)|delivery incomplete|"
+    r"warning: (?:could not|message)|rejected|bounced?\b|blocked by|unable to deliver|"
+    r"permanent (?:error|delivery failure)|mail failure|nondeliverable|failure delivery|"
+    r"delevery|unzustellbar|nicht zugestellt|non remis|non distribu|no entregado|"
+    r"no se (?:pudo|puede) entregar|non recapitabile|onbestelbaar|niet afgeleverd|"
+    r"nie dostarczono|n[ãa]o (?:foi )?entregue|недоставлен|не доставлен|"
+    r"配信|エラー|未達|不達|退信|退回|無法傳遞|无法投递",
     re.IGNORECASE,
 )
-# Wording of a bounce body, for messages with a null sender but nothing else to go by.
+# Wording of a bounce body (matched on the whitespace-collapsed start of the notice), for
+# messages that are bounces by their sender but not by their subject, or the other way round.
 BOUNCE_WORDING = re.compile(
-    r"could not be delivered|was not delivered|undeliverable|delivery (?:has )?failed|"
+    r"could not be (?:delivered|sent)|was not delivered|(?:has )?not been delivered|"
+    r"undeliverable|delivery (?:has )?failed|delivery to the following|did not reach|"
     r"permanent(?:ly)? (?:error|fatal)|following (?:address(?:es)?|recipients?)|"
-    r"user unknown|unknown user|no such (?:user|mailbox|address)|mailbox (?:is )?full|"
-    r"message (?:was )?rejected|did not reach|delivery to the following|could not be sent|"
-    r"non-?deliverable|failed to send|unable to deliver",
+    r"failed (?:addresses|recipients?)|no valid recipients|user unknown|unknown user|"
+    r"no such (?:user|mailbox|address)|mailbox (?:is )?full|message (?:was )?rejected|"
+    r"non-?deliverable|failed to (?:send|deliver)|unable to deliver|was blocked by|"
+    r"couldn't be delivered|wasn't delivered|returning message to sender",
     re.IGNORECASE,
 )
 
+_MACHINE_TRACE = re.compile(
+    r"\b[245]\d\d[ -][^\n]{0,20}\b[245]\.\d{1,3}\.\d{1,3}\b|\b[45]\d\d [^\n]{0,80}(?:user|mailbox|"
+    r"recipient|address|host)|mailer-daemon|postmaster|final-recipient|diagnostic-code",
+    re.IGNORECASE,
+)
 _A = r"<?(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + r")>?"
 _BOUNDARY = r"(?<![\w.!#$%&'*+/=?^`{|}~-])"
 # Tiers of recipient anchors, most specific first (see the module docstring).
@@ -92,12 +104,33 @@ _ROLE = re.compile(
 )
 
 
+def is_automated(mail: Mail) -> bool:
+    """True when the message comes from a machine: a delivery-system sender, a null
+    Return-Path, Auto-Submitted, X-Failed-Recipients or a report content type."""
+    return bool(
+        DAEMON_SENDER.search(mail.sender)
+        or mail.field("return-path").strip() == "<>"
+        or mail.sender_address == ""
+        or mail.has("x-failed-recipients")
+        or mail.field("auto-submitted").lower().startswith("auto-")
+        or mail.content_type == "multipart/report"
+    )
+
+
 def looks_like_bounce(mail: Mail) -> bool:
-    """True when the sender, the subject or the wording says this is a bounce."""
-    if DAEMON_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject):
+    """True for a machine's message that says it is a bounce (subject or wording), or for
+    any message whose subject and wording both say so (a bounce forwarded by a person)."""
+    subject = BOUNCE_SUBJECT.search(mail.subject) is not None
+    if subject and is_automated(mail):
         return True
-    null_sender = mail.field("return-path").strip() in ("<>", "") or mail.sender_address == ""
-    return null_sender and bool(BOUNCE_WORDING.search(mail.notice[:6000]))
+    text = F.collapse(mail.notice[:6000])
+    if BOUNCE_WORDING.search(text) is None:
+        return False
+    if is_automated(mail):
+        return True
+    # A person's message (a bounce forwarded by hand) also needs a machine's trace: a reply
+    # or status code, or a delivery system's name.
+    return subject and _MACHINE_TRACE.search(text) is not None
 
 
 def excluded_addresses(mail: Mail) -> set[str]:
@@ -161,9 +194,11 @@ def read_notice(mail: Mail, text: str | None = None) -> list[Entry]:
 def fallback_recipients(mail: Mail) -> list[Entry]:
     """For a bounce that names no recipient in its text: the returned message's addressee.
 
-    Used only when the message is a bounce beyond doubt and its notice gives no address; the
-    whole notice is then the diagnostic.
+    Used only for a machine's bounce whose notice gives no address; the whole notice is then
+    the diagnostic.
     """
+    if not is_automated(mail):
+        return []
     recipients = mail.failed_recipients or mail.original_recipients
     if not recipients or (len(recipients) > 1 and not mail.failed_recipients):
         return []

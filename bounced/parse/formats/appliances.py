@@ -226,7 +226,7 @@ REGISTRY.reader(
         or ".JavaMail." in mail.field("message-id")
         or received_has(mail, "JAMES SMTP Server")
     ),
-)(details_entries)
+)(lambda mail: details_entries(mail, fallback=False))
 
 # --- Sun / Oracle Communications Messaging Server ---------------------------------------------
 # "Your message cannot be delivered to the following recipients:" then "Recipient address:",
@@ -246,10 +246,7 @@ REGISTRY.layout(
 # X1: "---The following addresses had delivery errors---" then "addr [reason]".
 REGISTRY.layout(
     "x1",
-    lambda mail: (
-        mail.subject.startswith(("Returned Mail: ", "Mail Delivery Failure"))
-        and "The following addresses had delivery errors" in mail.notice
-    ),
+    lambda mail: "---The following addresses had delivery errors---" in mail.notice,
     Layout(
         begin=re.compile(r"^-{3}The following addresses had delivery errors-{3}", re.M),
         end=re.compile(r"^-{5}\S|\n\n\n", re.MULTILINE),

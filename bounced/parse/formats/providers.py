@@ -127,12 +127,18 @@ def read_verizon(mail: Mail) -> list[Entry]:
     return details_entries(mail)
 
 
-def details_entries(mail: Mail) -> list[Entry]:
-    """Entries for a notice whose reason comes before a "Message details:" block."""
+def details_entries(mail: Mail, fallback: bool = True) -> list[Entry]:
+    """Entries for a notice whose reason comes before a "Message details:" block.
+
+    Without that block, the returned message's addressee stands in only when `fallback` is
+    set (a sender that only ever writes this notice).
+    """
     text = mail.notice
     at = text.find("Message details:")
+    if at < 0 and not fallback:
+        return []
     head, details = (text[:at], text[at:]) if at >= 0 else ("", text)
     found = read_layout(details, _DETAILS_LAYOUT)
     if not found:
-        return [make_entry(a, head) for a in mail.original_recipients[:1]]
+        return [make_entry(a, head or text) for a in mail.original_recipients[:1]]
     return [make_entry(e.recipient, head.strip() or e.diagnostic) for e in found]
