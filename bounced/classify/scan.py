@@ -77,9 +77,22 @@ def word_phrase(phrase: str) -> str:
     return phrase
 
 
+def _split(phrase: str) -> tuple[str, str]:
+    """A phrase's literal beginning and rest. A leading word boundary before a word character
+    becomes a look-behind placed after the literal (a boundary then "spam" becomes "spam" then
+    "not preceded by a word character and spam"), so that the literal still opens the phrase
+    and the trie can skip positions by it."""
+    head, rest = literal_head(phrase)
+    if not head and phrase.startswith("\\b"):
+        word, after = literal_head(phrase[2:])
+        if word and (word[0].isalnum() or word[0] == "_"):
+            return word, f"(?<!\\w{re.escape(word)}){after}"
+    return head, rest
+
+
 def _parts(phrases: Iterable[str]) -> list[tuple[str, str]]:
     """Each top-level alternative of the phrases split into literal beginning and rest."""
-    return [literal_head(word_phrase(part)) for whole in phrases for part in alternatives(whole)]
+    return [_split(word_phrase(part)) for whole in phrases for part in alternatives(whole)]
 
 
 def _shared_prefix(first: str, last: str) -> str:

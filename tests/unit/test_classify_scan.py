@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,3 +73,12 @@ def test_scanner_agrees_with_separate_searches(text: str) -> None:
     """On arbitrary text the one-pass scan equals searching every reason's pattern."""
     expected = {reason for reason, pattern in SEPARATE.items() if pattern.search(text)}
     assert patterns.SCANNER.keys_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["spam", "a spam b", "(spam)", "antispam", "spam_x", "x_spam", "spams", "1spam"]
+)
+def test_leading_word_boundary_matches_as_written(text: str) -> None:
+    """A phrase opening with a word boundary finds exactly what the plain regex finds."""
+    scanner: Scanner[str] = Scanner({"a": (r"\bspam\b",)})
+    assert ("a" in scanner.keys_in(text)) is bool(re.search(r"\bspam\b", text))
