@@ -28,6 +28,7 @@ from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import fields as F
 from bounced.parse.entry import make_entry
 from bounced.parse.mime import parse_header_block
+from bounced.parse.notice import remote_host
 
 _RECIPIENT_SLOTS = {
     "final-recipient": "final",
@@ -271,6 +272,26 @@ def _stand_in(raw: str, spare: list[str], seen: set[str]) -> str | None:
     return None
 
 
+# Postfix's own words in an X-Postfix diagnostic (local(8) and its DNS lookups), which state
+# the reason themselves: not a remote server's reply.
+_POSTFIX_OWN: tuple[tuple[re.Pattern[str], Reason], ...] = (
+    (re.compile(r"^unknown user: "), Reason.USERUNKNOWN),
+    (
+        re.compile(r"Name service error for name=\S{1,255} type=\w{1,5}: Host not found(?!, try)"),
+        Reason.HOSTUNKNOWN,
+    ),
+)
+
+
+def _own_hint(group: RecipientFields, diagnostic: str) -> Reason | None:
+    if group.diagnostic_type != "x-postfix":
+        return None
+    for pattern, reason in _POSTFIX_OWN:
+        if pattern.search(diagnostic):
+            return reason
+    return None
+
+
 def _entry(group: RecipientFields, recipient: str) -> Entry:
     action_word = (group.action or "").strip().lower()
     original = F.clean_address(group.original) if group.original else None
@@ -283,8 +304,8 @@ def _entry(group: RecipientFields, recipient: str) -> Entry:
         diagnostic,
         status=status,
         action=parse_action(group.action),
-        remote_mta=F.host_of(group.remote_mta),
-        hint=Reason.EXPIRED if action_word.startswith("expired") else None,
+        remote_mta=F.host_of(group.remote_mta) or remote_host(diagnostic),
+        hint=Reason.EXPIRED if action_word.startswith("expired") else _own_hint(group, diagnostic),
         diagnostic_type=group.diagnostic_type,
         original_recipient=original if original and F.is_address(original) else None,
     )

@@ -47,6 +47,22 @@ _COMMAND_PHRASES: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
     ("smtp command ", re.compile(r"smtp command " + _CMD), None),  # m-FILTER sections
     ("smtp:", re.compile(r"smtp:" + _CMD), None),  # anonymous MTA "SMTP:RCPT host ..."
     ("step:", re.compile(r"step: ?" + _CMD), None),  # anonymous MTA "STEP: DATA SEND"
+    # Postfix's own messages: "lost connection with mx[ip] while sending RCPT TO", "... while
+    # performing the HELO handshake", "while receiving the initial server greeting", "host
+    # mx[ip] refused to talk to me", "connect to mx[ip]:25: Connection refused".
+    ("while sending message body", re.compile("while sending message body"), "DATA"),
+    ("while sending ", re.compile(r"while sending " + _CMD), None),
+    ("while performing the helo", re.compile("while performing the helo"), "HELO"),
+    ("initial server greeting", re.compile("initial server greeting"), "CONN"),
+    ("refused to talk to me", re.compile("refused to talk to me"), "CONN"),
+    (
+        "connect to ",
+        re.compile(
+            r"connect to [^\s:\[]{1,255}(?:\[[^\]\s]{1,45}\])?(?::\d{1,5})?: ?(?:connection "
+            r"(?:refused|timed out|reset)|no route to host|network is unreachable)"
+        ),
+        "CONN",
+    ),
 )
 # The last command of a sendmail-style transcript (">>> RCPT To:<...>").
 _TRANSCRIPT = re.compile(r"^[ \t]{0,8}>>> ?(rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b", re.M)

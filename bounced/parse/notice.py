@@ -37,12 +37,21 @@ _REMOTE_HOST = re.compile(
     r"\b[Ww]hile talking to (?P<b>[\w.-]{1,253}\.[a-z]{2,63})\.?:|"
     r"(?:Giving up on|Connected to) (?P<c>[\d.]{7,15}|[\w.-]{1,253}\.[a-z]{2,63})\b|"
     r"^(?P<d>[\w.-]{1,253}\.[a-z]{2,63}) \[[\d.:a-fA-F]{3,45}\] did not like our|"
-    r"\bRemote (?:system|server|host|MTA): (?:dns; ?)?(?P<e>[\w.-]{1,253}\.[a-z]{2,63})\b",
+    r"\bRemote (?:system|server|host|MTA): (?:dns; ?)?(?P<e>[\w.-]{1,253}\.[a-z]{2,63})\b|"
+    r"\b(?:connect to|connection with) (?P<f>[\w.-]{1,253}\.[a-z]{2,63})\[",  # Postfix
     re.MULTILINE,
 )
 
 # Cheap test before the regex: one of these must be in the text.
-_REMOTE_KEYS = ("host ", "alking to", "Giving up", "Connected to", "did not like", "Remote ")
+_REMOTE_KEYS = (
+    "host ",
+    "alking to",
+    "Giving up",
+    "Connected to",
+    "did not like",
+    "Remote ",
+    "connect",
+)
 
 
 @dataclass(frozen=True, slots=True)

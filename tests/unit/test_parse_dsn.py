@@ -97,3 +97,18 @@ def test_paragraph_and_transcript_of_a_recipient() -> None:
     assert "in reply to RCPT TO" in dsn.paragraph(notice, "a@example.com")
     assert dsn.transcript_command(notice, "b@example.com") == "DATA"
     assert dsn.transcript_command(notice, "c@example.com") is None
+
+
+def test_postfix_own_words_state_the_reason() -> None:
+    """Postfix's own local and DNS failures give a hint; a remote reply does not."""
+    text = (
+        "Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n"
+        'Diagnostic-Code: X-Postfix; unknown user: "a"\n\n'
+        "Final-Recipient: rfc822; b@example.net\nAction: failed\nStatus: 5.4.4\n"
+        "Diagnostic-Code: X-Postfix; Host or domain name not found. Name service error for\n"
+        "    name=example.net type=MX: Host not found\n\n"
+        "Final-Recipient: rfc822; c@example.org\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 unknown user: c\n"
+    )
+    hints = [entry.hint for _, entry in dsn.read_groups(dsn.parse_status(text))]
+    assert hints == [Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, None]

@@ -62,6 +62,10 @@ def test_find_status(text: str, expected: str | None) -> None:
         ("... while talking to mx.example.com.:\n>>> DATA\n<<< 550 5.1.1 nope", "DATA"),
         ("550-5.7.26 The MAIL FROM domain [example.com] has an SPF record", None),
         ("SMTP error from remote server after RCPT command:", "RCPT"),
+        ("lost connection with mx[192.0.2.1] while performing the HELO handshake", "HELO"),
+        ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "CONN"),
+        ("host mx.example.com[192.0.2.1] refused to talk to me: 421 busy", "CONN"),
+        ("lost connection with mx[192.0.2.1] while sending RCPT TO", "RCPT"),
     ],
 )
 def test_find_command(text: str, expected: str | None) -> None:
