@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from bounced.classify.scan import trie
 from bounced.model import Reason
 
 R = Reason
@@ -1068,17 +1069,20 @@ def find(system: System, reply: Reply) -> Reason | None:
 
 
 # Where reports name the remote host inside the reply text (Postfix "host X[ip] said:", Exim
-# "host X [ip]:", Sendmail "while talking to X.:", Gmail "by X. [ip]", ...).
+# "host X [ip]:", Sendmail "while talking to X.:", Gmail "by X. [ip]", ...). Each opening is
+# a literal first (a word boundary before "host" is checked behind it), for a fast search.
 _HOST_SANDWICH = re.compile(
-    r"(?:\bhost |while talking to | by |remote system: dns; ?|smtp server <|generating server: )"
+    r"(?:host (?<!\whost )|while talking to | by |remote system: dns; ?|smtp server <|"
+    r"generating server: )"
     r"([a-z0-9][a-z0-9.-]{2,250}?)\.?(?:\[| \[| said:|:| refused|>|\s|$)"
 )
-# Otherwise, a host name anywhere in the text that belongs to one of the systems.
-_SYSTEM_HOST_IN_TEXT = re.compile(
-    r"(?<![\w.-])(?:[a-z0-9-]{1,63}\.){0,8}?(?:"
-    + "|".join(re.escape(tail.lstrip(".")) for tails in HOSTS.values() for tail in tails)
-    + r")(?![\w-])"
+# Otherwise, a host name anywhere in the text that belongs to one of the systems: its tail is
+# found first, then the name is read back to where it begins.
+_SYSTEM_TAIL = re.compile(
+    trie(re.escape(tail.lstrip(".")) for tails in HOSTS.values() for tail in tails) + r"(?![\w-])"
 )
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def host_in(text: str) -> str | None:
@@ -1087,5 +1091,11 @@ def host_in(text: str) -> str | None:
     match = _HOST_SANDWICH.search(lowered)
     if match and "." in match.group(1) and not match.group(1).rsplit(".", 1)[-1].isdigit():
         return match.group(1).rstrip(".")
-    match = _SYSTEM_HOST_IN_TEXT.search(lowered)
-    return match.group() if match else None
+    for found in _SYSTEM_TAIL.finditer(lowered):
+        start = found.start()
+        if start and lowered[start - 1] != "." and lowered[start - 1] in _WORD_CHARS:
+            continue  # "xcox.net": the tail is part of a longer label
+        while start and lowered[start - 1] in _HOST_CHARS:
+            start -= 1
+        return lowered[start : found.end()].lstrip(".-")
+    return None

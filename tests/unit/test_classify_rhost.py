@@ -60,6 +60,13 @@ def test_host_in_reply_text() -> None:
     assert rhost.host_in("550 nothing to see") is None
 
 
+def test_host_in_text_needs_whole_labels() -> None:
+    """A system's host-name tail inside a longer label is not that system's host."""
+    assert rhost.host_in("refused at relay.xcox.net today") is None
+    assert rhost.host_in("refused at mx1.cox.net today") == "mx1.cox.net"
+    assert rhost.host_in("the ghost mx.example.com said no") is None
+
+
 def test_google_rows_need_the_documented_codes() -> None:
     """Google's rows hold only with the reply and status codes Google documents for them."""
     text = "421 4.7.28 Our system has detected an unusual rate of mail originating from your IP"
