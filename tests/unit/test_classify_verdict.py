@@ -67,6 +67,14 @@ def test_no_code_anywhere_gives_the_internal_code() -> None:
     assert (temporary.reason, temporary.status) == (R.MAILBOXFULL, "4.0.922")
 
 
+def test_temporary_wording_without_codes_gives_a_temporary_internal_code() -> None:
+    """Without any code, words saying the failure is temporary make the internal code 4.x."""
+    verdict = classify(entry("mailbox full: temporary failure, will retry"), DSN)
+    assert (verdict.reason, verdict.status) == (R.MAILBOXFULL, "4.0.922")
+    verdict = classify(entry("mailbox full"), DSN)
+    assert (verdict.reason, verdict.status) == (R.MAILBOXFULL, "5.0.922")
+
+
 def test_multi_line_gmail_reply_and_remote_host() -> None:
     """A multi-line reply is joined before matching, and Google's documented reply decides."""
     text = (
