@@ -16,6 +16,7 @@ The contract: any bytes in, a `Report` out or `ParseError` raised, nothing else.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bounced.errors import ParseError
@@ -32,6 +33,13 @@ from bounced.parse.ses import read_ses, read_ses_text
 __all__ = ["DEFAULT_LIMITS", "Limits", "ParseError", "parse"]
 
 _PASSING = frozenset({DsnAction.DELIVERED, DsnAction.RELAYED, DsnAction.EXPANDED})
+# Subjects of delay warnings (sendmail and its clones "Warning: could not send message for past
+# 4 hours", Exim "Warning: message ... delayed", Postfix "Delayed Mail (still being retried)").
+_DELAY_SUBJECT = re.compile(
+    r"^warning\b|delayed mail|still being retried|delivery delayed|has not yet been delivered|"
+    r"delivery status notification \(delay\)",
+    re.IGNORECASE,
+)
 
 
 def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
@@ -102,8 +110,17 @@ def _format_entries(mail: Mail) -> tuple[str, list[Entry]] | None:
         if fmt.detect(mail):
             entries = fmt.read(mail)
             if entries:
+                if _DELAY_SUBJECT.search(mail.subject):
+                    entries = [_delayed(e) for e in entries]
                 return fmt.name, entries
     return None
+
+
+def _delayed(entry: Entry) -> Entry:
+    """A failure read from a delay warning is a delay, unless its code says it is final."""
+    if entry.action is DsnAction.FAILED and not (entry.status or "").startswith("5"):
+        return replace(entry, action=DsnAction.DELAYED)
+    return entry
 
 
 def _notice_entries(mail: Mail) -> list[Entry]:

@@ -89,8 +89,6 @@ def read_gmail(mail: Mail) -> list[Entry]:
         state = _STATE.search(details)
         host = _BY_HOST.search(seg.text) or _BY_HOST.search(text)
         hint = notice.hint_of(details, _HINTS)
-        if hint is None and delayed and not _REMOTE_SAID.search(details):
-            hint = R.EXPIRED  # Google's own "has been delayed", no reply from the remote host
         entries.append(
             make_entry(
                 seg.address,
