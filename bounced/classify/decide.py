@@ -185,6 +185,22 @@ def _probe(reason: Reason, facts: Facts, coded: Reason | None) -> bool:
     return facts.says(reason)
 
 
+def _possible(facts: Facts, coded: Reason | None) -> frozenset[Reason]:
+    """The reasons whose probe can hold: each needs its own code, its phrases or the report's
+    word (a 525 reply aside, and filtered, which an unknown-user phrase also proves), so the
+    probes of the others need not run."""
+    if facts.text:
+        facts.says(R.MAILBOXFULL)  # finds every reason's phrases at once
+    possible = set(facts._found or ())
+    possible.update(reason for reason, _ in patterns.ANSWERING if facts.says(reason))
+    possible.update(reason for reason in (coded, facts.stated) if reason is not None)
+    if facts.reply == 525:
+        possible.add(R.SUSPEND)
+    if R.USERUNKNOWN in possible:
+        possible.add(R.FILTERED)
+    return frozenset(possible)
+
+
 def _fallback(facts: Facts, coded: Reason | None) -> Reason | None:
     """Step 4 (reference parser's "anotherone")."""
     if facts.stated is not None and facts.stated not in NOT_EXPLICIT:
@@ -221,8 +237,9 @@ def generic(facts: Facts) -> Reason:
         return R.DELIVERED
     coded = facts.coded
     if facts.smtp:
+        possible = _possible(facts, coded)
         for reason in PROBE_ORDER:
-            if _probe(reason, facts, coded):
+            if reason in possible and _probe(reason, facts, coded):
                 return reason
     found = _fallback(facts, coded)
     if found is R.UNDEFINED:

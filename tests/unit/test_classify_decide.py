@@ -115,3 +115,32 @@ def test_retry_reasons_are_first_guesses_only() -> None:
     assert R.ONHOLD in decide.RETRY
     assert R.MAILBOXFULL not in decide.RETRY
     assert R.BLOCKED not in decide.RETRY
+
+
+def _every_probe(sample: decide.Facts) -> Reason | None:
+    coded = sample.coded
+    return next((r for r in decide.PROBE_ORDER if decide._probe(r, sample, coded)), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "command", "reply"),
+    [
+        ("550 5.1.1 user unknown", "5.1.1", "RCPT", 550),
+        ("550 user unknown", None, "DATA", 550),
+        ("525 account disabled by administrator", None, None, 525),
+        ("550 5.7.1 access denied", "5.7.1", "MAIL", 550),
+        ("550 recipient address rejected", None, "RCPT", 550),
+        ("552 5.2.2 mailbox full", "5.2.2", "RCPT", 552),
+        ("554 5.7.1 message rejected as spam", "5.7.1", "DATA", 554),
+        ("550 5.2.1 mailbox disabled", "5.2.1", None, 550),
+        ("550 no reason given", "5.0.0", "RCPT", 550),
+    ],
+)
+def test_skipping_impossible_probes_changes_nothing(
+    text: str, status: str | None, command: str | None, reply: int | None
+) -> None:
+    """Probing only the reasons that can hold finds what probing every reason finds."""
+    kwargs = {"status": status, "command": command, "reply": reply}
+    expected = _every_probe(facts(text, **kwargs))
+    found = decide.generic(facts(text, **kwargs))
+    assert expected is None or found is expected
