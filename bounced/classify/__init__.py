@@ -32,7 +32,7 @@ _SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
 _UNIX_TYPES = frozenset({"x-unix", "unix"})
 _SPACES = re.compile(r"\s+")
 _TEMPORARY = (" temporar", " persistent")  # the wording of a temporary failure
-_CONTINUED = re.compile(r"(?<![0-9.])[245][0-9][0-9]-")  # "550-5.7.1 ...": a multi-line reply
+_CONTINUED = re.compile(r"[245](?<![0-9.][245])[0-9][0-9]-")  # "550-5.7.1 ...": multi-line
 
 
 def classify(entry: Entry, report: Report) -> Verdict:

@@ -38,6 +38,7 @@ def test_status_names(code: str | None, reason: Reason | None) -> None:
         ("550 5.0.0 first, then 5.7.1 Access denied", "5.7.1"),
         ("host 5.7.1.20 said: 550 nothing here", None),
         ("Server v5.1.2 ready: 554 rejected", None),
+        ("relay 10.5.1.1 said: 550 no", None),
         ("451 4.7.650 rate limited", "4.7.650"),
         ("retry later (#4.4.1)", "4.4.1"),
         ("short", None),
@@ -73,6 +74,7 @@ def test_find_reply_prefers_the_list_order_not_the_position() -> None:
     assert status.find_reply("421 deferred", "4") == 421
     assert status.find_reply("x-unix; 550 whatever") is None
     assert status.find_reply("version 2.550.1 build") is None
+    assert status.find_reply("ticket 12550 closed") is None
 
 
 def test_pseudo_codes() -> None:
