@@ -65,7 +65,10 @@ _COMMAND_PHRASES: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
     ),
 )
 # The last command of a sendmail-style transcript (">>> RCPT To:<...>").
-_TRANSCRIPT = re.compile(r"^[ \t]{0,8}>>> ?(rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b", re.M)
+# ">>>" in sendmail and its clones, "-->" in MDaemon's session transcript.
+_TRANSCRIPT = re.compile(
+    r"^[^\n]{0,40}?(?:>>>|-->) ?(rcpt|mail|data|ehlo|helo|starttls|auth|quit)\b", re.M
+)
 # Failing that, the last command written as sent ("RCPT TO:<addr>"), not a mention in prose
 # ("The MAIL FROM domain ... has an SPF record").
 _COMMAND_WORD = re.compile(r"\b(rcpt to|mail from): ?<")
@@ -181,7 +184,7 @@ def find_reply_code(text: str) -> int | None:
 def find_command(text: str) -> str | None:
     """The SMTP command a reply answered, when the text says so."""
     lowered = text.lower()
-    if ">>>" in lowered:
+    if ">>>" in lowered or "-->" in lowered:
         sent = _TRANSCRIPT.findall(lowered)
         if sent:
             return _COMMAND_NAMES[sent[-1]]

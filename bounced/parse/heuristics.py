@@ -151,7 +151,7 @@ def find_recipients(text: str, excluded: set[str]) -> list[notice.Segment]:
     for level, tier in enumerate(_TIERS):
         found = [
             seg
-            for seg in notice.segments(text, tier)
+            for seg in notice.segments(text, tier, keep_prefix=level == 1)
             if seg.address.lower() not in excluded
             and (level == 0 or not _ROLE.match(seg.address))
             and (level == 0 or "." in seg.address.rpartition("@")[2])

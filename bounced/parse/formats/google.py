@@ -27,8 +27,12 @@ FORMATS = REGISTRY.formats
 _BEGIN = re.compile(
     r"^Delivery to the following recipients? (?:failed|has been delayed)|^\*\* ", re.M
 )
+# The failed address: indented on a line of its own (old notices) or in "Your message wasn't
+# delivered to <addr> because ..." (new ones).
 _RECIPIENT = re.compile(
-    r"^[ \t]{2,}(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + r")[ \t]*$", re.M | re.A
+    r"^[ \t]{2,}(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + r")[ \t]*$|"
+    r"wasn't delivered to (?P<addr2>" + F.LOCAL + "@" + F.DOMAIN + r")\b",
+    re.M | re.A,
 )
 # Where the remote server's own words start, after Google's explanation.
 _REMOTE_SAID = re.compile(
