@@ -15,7 +15,7 @@ DOMAIN = r"[\w-]{1,63}(?:\.[\w-]{1,63}){0,10}"
 # An e-mail address as bounces print it. The domain needs at least one label. Bounded on both
 # sides; never starts in the middle of a word.
 ADDRESS = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])(" + LOCAL + "@" + DOMAIN + ")", re.ASCII)
-_WHOLE_ADDRESS = re.compile(LOCAL + "@" + DOMAIN, re.ASCII)
+_WHOLE_ADDRESS = re.compile(LOCAL + "@" + DOMAIN)  # Unicode too: SMTPUTF8 fields (RFC 6533)
 # Enhanced status code (RFC 3463): class.subject.detail; detail up to three digits. Not part of
 # a longer dotted number (an IP address, a version "v2.1.3").
 STATUS = re.compile(r"(?<![\d.vV])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
