@@ -139,17 +139,35 @@ def _openings(parts: list[tuple[str, str]]) -> frozenset[str] | None:
 
 
 class Scanner(Generic[K]):
-    """Which keys of a phrase table have a phrase in a text, in one pass (module docstring)."""
+    """Which keys of a phrase table have a phrase in a text, in one pass (module docstring).
 
-    __slots__ = ("_any", "_keys")
+    The merged pattern is compiled at once; a key's own pattern when a phrase of that key may
+    begin somewhere for the first time (most texts need few of them)."""
+
+    __slots__ = ("_any", "_by_opening", "_compiled", "_flags", "_sources", "_wild")
 
     def __init__(self, table: Mapping[K, Iterable[str]], flags: int = 0) -> None:
         tables = {key: _parts(phrases) for key, phrases in table.items()}
-        self._keys = tuple(
-            (key, re.compile(_emit(parts), flags), _openings(parts))
-            for key, parts in tables.items()
-        )
+        self._flags = flags
+        self._sources = {key: _emit(parts) for key, parts in tables.items()}
+        self._compiled: dict[K, re.Pattern[str]] = {}
+        openings = {key: _openings(parts) for key, parts in tables.items()}
+        # Keys without a two-character opening are tried wherever any phrase begins.
+        self._wild = tuple(key for key, found in openings.items() if found is None)
+        by_opening: dict[str, list[K]] = {}
+        for key, found in openings.items():
+            for opening in found or ():
+                by_opening.setdefault(opening, []).append(key)
+        self._by_opening = {
+            opening: tuple(keys) + self._wild for opening, keys in by_opening.items()
+        }
         self._any = re.compile(_emit([p for parts in tables.values() for p in parts]), flags)
+
+    def _pattern(self, key: K) -> re.Pattern[str]:
+        pattern = self._compiled.get(key)
+        if pattern is None:
+            pattern = self._compiled[key] = re.compile(self._sources[key], self._flags)
+        return pattern
 
     def keys_in(self, text: str) -> frozenset[K]:
         """Every key one of whose phrases the text holds."""
@@ -157,11 +175,8 @@ class Scanner(Generic[K]):
         at = 0
         while (match := self._any.search(text, at)) is not None:
             start = match.start()
-            opening = text[start : start + 2]
-            for key, pattern, openings in self._keys:
-                if key in found or (openings is not None and opening not in openings):
-                    continue
-                if pattern.match(text, start):
+            for key in self._by_opening.get(text[start : start + 2], self._wild):
+                if key not in found and self._pattern(key).match(text, start):
                     found.add(key)
             at = start + 1
         return frozenset(found)
