@@ -11,8 +11,8 @@ went wrong, then the returned message. A `Layout` describes one MTA's notice as 
   that runs to the next anchor or the end of the part;
 * ``hints``: phrases of the MTA's own making that state the reason unambiguously.
 
-A segment's text, minus the anchor itself when the anchor is a line of its own, is the
-recipient's diagnostic; status, reply code, command and action are read out of it by
+A segment's text after the address (with `keep_prefix`, the start of the anchor line too) is
+the recipient's diagnostic; status, reply code, command and action are read out of it by
 `entry.make_entry`. An address named twice (a transcript repeats it) gets one entry, with the
 texts joined. All regexes are bounded, so a hostile notice costs linear time.
 """
@@ -20,7 +20,7 @@ texts joined. All regexes are bounded, so a hostile notice costs linear time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import fields as F
@@ -31,14 +31,15 @@ Hint = tuple[re.Pattern[str], Reason]
 # Where an MTA names the host that answered: "host mx.example.com [192.0.2.1]" (Postfix,
 # Exim), "while talking to mx.example.com.:" (sendmail), "Giving up on 192.0.2.1" and
 # "Connected to 192.0.2.1" (qmail), "mx.example.com [192.0.2.1] did not like our" (DMA),
-# "Remote system: dns; mx.example.com" (Sun Messaging Server), "Remote server: ..."
+# "Remote system: dns; mx.example.com" (Sun Messaging Server), "Remote server: ...", and
+# Postfix's own "connect to mx.example.com[192.0.2.1]" / "lost connection with mx[...]".
 _REMOTE_HOST = re.compile(
     r"\bhost (?P<a>[\w.-]{1,253}\.[a-z]{2,63})\.? ?\[|"
     r"\b[Ww]hile talking to (?P<b>[\w.-]{1,253}\.[a-z]{2,63})\.?:|"
     r"(?:Giving up on|Connected to) (?P<c>[\d.]{7,15}|[\w.-]{1,253}\.[a-z]{2,63})\b|"
     r"^(?P<d>[\w.-]{1,253}\.[a-z]{2,63}) \[[\d.:a-fA-F]{3,45}\] did not like our|"
     r"\bRemote (?:system|server|host|MTA): (?:dns; ?)?(?P<e>[\w.-]{1,253}\.[a-z]{2,63})\b|"
-    r"\b(?:connect to|connection with) (?P<f>[\w.-]{1,253}\.[a-z]{2,63})\[",  # Postfix
+    r"\b(?:connect to|connection with) (?P<f>[\w.-]{1,253}\.[a-z]{2,63})\[",
     re.MULTILINE,
 )
 
@@ -62,12 +63,10 @@ class Layout:
     begin: re.Pattern[str] | None = None
     end: re.Pattern[str] | None = None
     hints: tuple[Hint, ...] = ()
-    # Hints that hold for every recipient when the notice as a whole says so.
-    notice_hints: tuple[Hint, ...] = ()
     # Keep the start of the anchor line (a reply code before the address) in the diagnostic.
     keep_prefix: bool = False
+    # The action of every entry when the notice is of one kind only (a delay warning).
     action: DsnAction | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -160,14 +159,13 @@ def read_layout(text: str, layout: Layout) -> list[Entry]:
     found = segments(part, layout.anchor, layout.keep_prefix)
     if not found:
         return []
-    overall = hint_of(text, layout.notice_hints) if layout.notice_hints else None
     return [
         make_entry(
             seg.address,
             seg.text,
             action=layout.action,
             remote_mta=remote_host(seg.text),
-            hint=hint_of(seg.text, layout.hints) or overall,
+            hint=hint_of(seg.text, layout.hints),
         )
         for seg in found
     ]
