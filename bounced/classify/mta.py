@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from bounced.classify import status
 from bounced.classify.scan import trie
@@ -40,17 +41,17 @@ class Mta:
 
     name: str
     markers: tuple[str, ...]  # literal strings of its notices (subject, sender or text)
-    table: tuple[tuple[Reason, re.Pattern[str]], ...]
-    any: re.Pattern[str]  # every phrase of the table: most replies match none
+    table: tuple[tuple[Reason, str], ...]  # regexes, compiled when a notice first needs them
+    any: str  # every phrase of the table: most replies match none
 
 
 def _mta(name: str, markers: tuple[str, ...], table: dict[Reason, str]) -> Mta:
-    return Mta(
-        name,
-        markers,
-        tuple((reason, re.compile(phrases)) for reason, phrases in table.items()),
-        re.compile(trie(table.values())),
-    )
+    return Mta(name, markers, tuple(table.items()), trie(table.values()))
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 # Exim (src/deliver.c, route.c, transports/*.c, routers/dnslookup.c message strings).
@@ -410,10 +411,10 @@ LOCAL_AGENTS: tuple[Mta, ...] = (
 
 
 def _first(mta: Mta, text: str) -> Reason | None:
-    if not mta.any.search(text):
+    if not _compiled(mta.any).search(text):
         return None
     for reason, pattern in mta.table:
-        if pattern.search(text):
+        if _compiled(pattern).search(text):
             return reason
     return None
 
