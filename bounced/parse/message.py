@@ -56,6 +56,7 @@ _ORIGINAL_MARKERS = re.compile(
     r"(?:The )?header of (?:the )?original message|"  # GMX, 1&1
     r"Forwarded message -{2,}"
     r")|"
+    r"\|-{5,} ?Message (?:header|text|body) follows|"  # Smail 3, Deutsche Telekom
     r"[Mm]essage headers follow\.?$|"  # DragonFly
     r"Original message follows\.?$|"  # DragonFly, IMail
     r"Your message reads \(in part\):|"

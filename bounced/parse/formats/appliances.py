@@ -175,7 +175,7 @@ def read_mailmarshal(mail: Mail) -> list[Entry]:
 # "Sent <<< RCPT TO:<addr>" / "Received >>> 550 ...".
 _INTERSCAN_LAYOUT = Layout(
     anchor=re.compile(
-        r"(?:Unable to deliver message to |Sent <<< RCPT TO:)<(?P<addr>" + _ADDR + ")>", re.A
+        r"(?:Unable to deliver message to |<<< RCPT TO:)<(?P<addr>" + _ADDR + ")>", re.A | re.I
     ),
     hints=((re.compile(r"Please check if address is correct"), R.USERUNKNOWN),),
 )

@@ -360,6 +360,23 @@ REGISTRY.layout(
     _OPENSMTPD_LAYOUT,
 )
 
+# --- Smail 3 and Deutsche Telekom's fork of it ---------------------------------------------
+# smail-3/src/notify.c: "|----- Failed addresses follow: -----|", then " addr ... failed: why"
+# (Smail) or " <addr>" with the reply on the next line (T-Online), then "|----- Message header
+# follows: -----|". The "Message log" above says why, for every address.
+REGISTRY.layout(
+    "smail",
+    lambda mail: "Failed addresses follow:" in mail.notice,
+    Layout(
+        begin=re.compile(r"^\|-{5,} Failed addresses follow: -{5,}\|", re.MULTILINE),
+        end=re.compile(r"^\|-{5,} Message (?:header|text|body) follows", re.MULTILINE),
+        anchor=re.compile(
+            r"^ {1,4}(?:<(?P<addr>" + _ADDR + r")>[ \t]*$|(?P<addr2>" + _ADDR + r") \.\.\. )",
+            re.MULTILINE | re.ASCII,
+        ),
+    ),
+)
+
 # --- Courier ----------------------------------------------------------------------------------
 # courier/module.dsn/dsn*.txt "UNDELIVERABLE MAIL", "DELAYS IN DELIVERING YOUR MESSAGE"; the
 # recipient lines "<addr>:" then ">>> RCPT TO" / "<<< reply"; esmtpclient.c DNS failures.
