@@ -50,6 +50,8 @@ def is_auto_reply(mail: Mail) -> bool:
     precedence = mail.field("precedence").lower()
     if precedence in ("auto_reply", "auto-reply"):
         return True
+    if mail.field("x-apple-action").lower().startswith("vacation"):  # iCloud vacation replies
+        return True
     return bool(_SUBJECT.search(mail.subject))
 
 
