@@ -69,6 +69,7 @@ _INLINE_FIELD = re.compile(
     r"Diagnostic-Code|Last-Attempt-Date|Will-Retry-Until|Final-Log-ID|DSN-Gateway)[ \t]{0,4}:",
     re.IGNORECASE | re.MULTILINE,
 )
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
 _INLINE_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient[ \t]{0,4}:", re.I | re.M)
 _INLINE_ACTION = re.compile(r"^(?:Action|Status)[ \t]{0,4}:", re.IGNORECASE | re.MULTILINE)
 
@@ -142,17 +143,7 @@ def parse_status(text: str) -> StatusFields:
 
 def _blocks(text: str) -> list[str]:
     """The blank-line separated blocks of a status body (continuation lines kept)."""
-    blocks: list[str] = []
-    lines: list[str] = []
-    for line in text.split("\n"):
-        if line.strip():
-            lines.append(line.rstrip())
-        elif lines:
-            blocks.append("\n".join(lines))
-            lines = []
-    if lines:
-        blocks.append("\n".join(lines))
-    return blocks
+    return [block for block in _BLANK_LINES.split(text) if block.strip()]
 
 
 def _starts_new_group(current: RecipientFields, name: str, slot: str | None) -> bool:

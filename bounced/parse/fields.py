@@ -27,8 +27,8 @@ _CMD = r"(rcpt to|mail from|end of data|final data|data|initial connection|ehlo|
 _CMD += r"starttls|auth|xclient|connect|rcpt|mail|conn)\b"
 # Phrases that say which SMTP command a reply answered, matched against the lower-cased text:
 # (trigger, pattern matched where the trigger was found, command when the pattern has no
-# group). The trigger is a plain substring, so most texts are ruled out by a few str.find
-# calls; each row names the MTA whose wording it is.
+# group). The triggers are plain substrings found with str.find (faster than one regex
+# alternation of them); each row names the MTA whose wording it is.
 _COMMAND_PHRASES: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
     # Postfix "(in reply to RCPT TO command)", "(in reply to end of DATA command)"
     ("in reply to ", re.compile(r"in reply to (?:the )?" + _CMD), None),
@@ -64,6 +64,7 @@ _COMMAND_PHRASES: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
         "CONN",
     ),
 )
+_COMMAND_BY_TRIGGER = {t: (p, c) for t, p, c in _COMMAND_PHRASES}
 # The last command of a sendmail-style transcript (">>> RCPT To:<...>").
 # ">>>" in sendmail and its clones, "-->" in MDaemon's session transcript.
 _TRANSCRIPT = re.compile(
@@ -190,18 +191,14 @@ def find_command(text: str) -> str | None:
             return _COMMAND_NAMES[sent[-1]]
     if "\n" in lowered:
         lowered = collapse(lowered)  # "(in reply to end\n    of DATA command)"
-    best: tuple[int, str] | None = None
-    for trigger, pattern, command in _COMMAND_PHRASES:
-        at = lowered.find(trigger)
-        while at >= 0 and (best is None or at < best[0]):
-            match = pattern.match(lowered, at)
-            if match is not None:
-                found = command or _COMMAND_NAMES[match.group(1)]
-                best = (at, found)
-                break
-            at = lowered.find(trigger, at + 1)
-    if best is not None:
-        return best[1]
+    found = sorted(
+        (at, trigger) for trigger in _COMMAND_BY_TRIGGER if (at := lowered.find(trigger)) >= 0
+    )
+    for at, trigger in found:
+        pattern, command = _COMMAND_BY_TRIGGER[trigger]
+        match = pattern.match(lowered, at)
+        if match is not None:
+            return command or _COMMAND_NAMES[match.group(1)]
     if "rcpt to" not in lowered and "mail from" not in lowered:
         return None
     words = _COMMAND_WORD.findall(lowered)
