@@ -91,7 +91,11 @@ def _read(mail: Mail) -> Report:
     if auto is not None:
         return auto
     if status_part is not None or heuristics.looks_like_bounce(mail):
-        entries = heuristics.read_notice(mail) or heuristics.fallback_recipients(mail)
+        entries = (
+            heuristics.read_notice(mail)
+            or heuristics.library_recipients(mail)
+            or heuristics.fallback_recipients(mail)
+        )
         if entries:
             return _bounce(mail, "heuristic", entries)
     return Report(

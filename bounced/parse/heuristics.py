@@ -21,11 +21,15 @@ role addresses such as postmaster@.
 
 from __future__ import annotations
 
+import email
+import logging
 import re
 
-from bounced.model import Entry
+from flufl.bounce import all_failures
+
+from bounced.model import DsnAction, Entry
+from bounced.parse import dsn, notice
 from bounced.parse import fields as F
-from bounced.parse import notice
 from bounced.parse.entry import make_entry
 from bounced.parse.message import Mail
 
@@ -97,6 +101,9 @@ _TIERS = (
     re.compile(r"<(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + ")>", re.ASCII),
     re.compile(_BOUNDARY + r"(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + ")", re.ASCII),
 )
+# flufl.bounce logs its detectors' failures; they are handled here, not printed.
+logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
+logging.getLogger("flufl.bounce").propagate = False
 _ROLE = re.compile(
     r"^(?:mailer-daemon|postmaster|abuse|noreply|no-reply|root|hostmaster|webmaster|"
     r"administrator|admin|support|help|security|info)@",
@@ -204,3 +211,29 @@ def fallback_recipients(mail: Mail) -> list[Entry]:
         return []
     text = mail.notice
     return [make_entry(address, text) for address in recipients]
+
+
+def library_recipients(mail: Mail) -> list[Entry]:
+    """flufl.bounce's reading of a machine's bounce that no reader here understood.
+
+    Its pattern tables cover long-gone MTAs and ISPs; it is slow (it parses with the standard
+    library), so it runs only when everything else found nothing. Its addresses get the
+    notice's paragraph about them as their diagnostic.
+    """
+    if not is_automated(mail):
+        return []
+    try:
+        message = email.message_from_string(mail.source)
+        temporary, permanent = all_failures(message)
+    except Exception:  # noqa: BLE001 - a failure of the third-party reader means "nothing found"
+        return []
+    excluded = excluded_addresses(mail)
+    entries = []
+    for found, action in ((permanent, DsnAction.FAILED), (temporary, DsnAction.DELAYED)):
+        for raw in sorted(found):
+            address = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
+            if not F.is_address(address) or address.lower() in excluded or _ROLE.match(address):
+                continue
+            text = dsn.paragraph(mail.notice, address) or mail.notice
+            entries.append(make_entry(address, text, action=action))
+    return entries

@@ -320,6 +320,11 @@ class Mail:
         return Mail(parse_message(rest[header.start() :], self.limits), self.limits, self.depth + 1)
 
     @lazy
+    def source(self) -> str:
+        """The whole message as text again (for a reader that parses it on its own)."""
+        return self.root.block + "\n\n" + self.root.body
+
+    @lazy
     def failed_recipients(self) -> list[str]:
         """Addresses of the X-Failed-Recipients header (Exim, Gmail): failed, by definition."""
         out: list[str] = []

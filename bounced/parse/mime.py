@@ -298,6 +298,11 @@ class Part:
         return self._headers
 
     @property
+    def block(self) -> str:
+        """The header block as it was written (folded lines kept)."""
+        return self._block
+
+    @property
     def transfer_encoding(self) -> str:
         """The Content-Transfer-Encoding, lower-cased; empty when absent."""
         return _field_value(self._block, self._lowered, "content-transfer-encoding").lower()
