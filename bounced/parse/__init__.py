@@ -21,7 +21,8 @@ from dataclasses import replace
 
 from bounced.errors import ParseError
 from bounced.model import DsnAction, Entry, Kind, Report
-from bounced.parse import dsn, heuristics
+from bounced.parse import dsn, heuristics, notice
+from bounced.parse import fields as F
 from bounced.parse import formats as _formats
 from bounced.parse.autoreply import read_auto_reply
 from bounced.parse.feedback import read_feedback
@@ -172,6 +173,8 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
         entries = _complete(entries, told)
     elif any(e.command is None for e in failing):
         entries = [_command_from_notice(e, mail.notice) for e in entries]
+    if any(not e.diagnostic for e in failing):
+        entries = [_lead_in(e, mail.notice) for e in entries]
     kind = Kind.DELIVERED if all(e.action in _PASSING for e in entries) else Kind.DSN
     return Report(
         kind=kind,
@@ -186,13 +189,21 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
     )
 
 
+def _lead_in(entry: Entry, text: str) -> Entry:
+    """The entry with the notice's lead-in sentence as diagnostic, if it had none."""
+    if entry.diagnostic or entry.action in _PASSING:
+        return entry
+    lead = notice.lead_in(text, entry.recipient)
+    return replace(entry, diagnostic=F.collapse(lead)) if lead else entry
+
+
 def _command_from_notice(entry: Entry, text: str) -> Entry:
     """The entry with the SMTP command its paragraph of the notice names, if it lacked one."""
     if entry.command is not None or entry.action in _PASSING:
         return entry
-    command = find_command(dsn.paragraph(text, entry.recipient))
+    command = find_command(notice.paragraph(text, entry.recipient))
     if command is None and ">>>" in text:
-        command = dsn.transcript_command(text, entry.recipient)
+        command = notice.transcript_command(text, entry.recipient)
     return entry if command is None else replace(entry, command=command)
 
 

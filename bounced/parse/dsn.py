@@ -70,6 +70,13 @@ _INLINE_FIELD = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
+# Status comments that only restate the code's class or subject (RFC 3463 names such as
+# "permanent failure", "other or undefined network or routing status"); no diagnostic.
+_CODE_NAME = re.compile(
+    r"(?:permanent|persistent transient|transient|temporary) failure|"
+    r"(?:other or )?undefined[\w ]{0,40}status",
+    re.IGNORECASE,
+)
 _INLINE_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient[ \t]{0,4}:", re.I | re.M)
 _INLINE_ACTION = re.compile(r"^(?:Action|Status)[ \t]{0,4}:", re.IGNORECASE | re.MULTILINE)
 
@@ -283,11 +290,19 @@ def _own_hint(group: RecipientFields, diagnostic: str) -> Reason | None:
     return None
 
 
+def _comment(value: str | None) -> str:
+    """The comment of a Status field ("4.0.0 (example.net: host name lookup failure)")."""
+    if not value or "(" not in value:
+        return ""
+    comment = value[value.find("(") + 1 :].rstrip().rstrip(")")
+    return "" if _CODE_NAME.fullmatch(comment.strip()) else comment
+
+
 def _entry(group: RecipientFields, recipient: str) -> Entry:
     action_word = (group.action or "").strip().lower()
     original = F.clean_address(group.original) if group.original else None
     status = F.find_status(group.status or "")
-    diagnostic = group.diagnostic or ""
+    diagnostic = group.diagnostic or _comment(group.status)
     if status is None:
         status = F.find_status(diagnostic)
     return make_entry(
@@ -300,39 +315,3 @@ def _entry(group: RecipientFields, recipient: str) -> Entry:
         diagnostic_type=group.diagnostic_type,
         original_recipient=original if original and F.is_address(original) else None,
     )
-
-
-def paragraph(notice: str, recipient: str) -> str:
-    """The paragraph of a notice that speaks of one recipient (its diagnostic, usually).
-
-    When the paragraph is only the address line (Postfix, Exim, qmail put the reply below it),
-    the next paragraph comes with it.
-    """
-    at = notice.find(recipient)
-    if at < 0:
-        at = notice.lower().find(recipient.lower())
-        if at < 0:
-            return ""
-    start = notice.rfind("\n\n", 0, at)
-    start = 0 if start < 0 else start + 2
-    end = notice.find("\n\n", at)
-    if end >= 0 and "\n" not in notice[at:end].strip():
-        following = notice.find("\n\n", end + 2)
-        end = len(notice) if following < 0 else following
-    return notice[start : len(notice) if end < 0 else end]
-
-
-def transcript_command(notice: str, recipient: str) -> str | None:
-    """The command of a session transcript (">>> RCPT To:<addr>", "<<< 550 ...") for one
-    recipient: the command that names it, or the last one sent before a reply that does."""
-    wanted = recipient.lower()
-    last: str | None = None
-    for line in notice.lower().split("\n"):
-        stripped = line.lstrip()
-        if stripped.startswith(">>>"):
-            last = F.find_command(stripped)
-            if last is not None and wanted in stripped:
-                return last
-        elif stripped.startswith("<<<") and wanted in stripped:
-            return last
-    return None

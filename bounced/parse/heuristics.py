@@ -26,8 +26,8 @@ import logging
 import re
 
 from bounced.model import DsnAction, Entry
-from bounced.parse import dsn, notice
 from bounced.parse import fields as F
+from bounced.parse import notice
 from bounced.parse.entry import make_entry
 from bounced.parse.message import Mail
 
@@ -235,6 +235,6 @@ def library_recipients(mail: Mail) -> list[Entry]:
             address = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
             if not F.is_address(address) or address.lower() in excluded or _ROLE.match(address):
                 continue
-            text = dsn.paragraph(mail.notice, address) or mail.notice
+            text = notice.paragraph(mail.notice, address) or mail.notice
             entries.append(make_entry(address, text, action=action))
     return entries

@@ -55,6 +55,16 @@ _REMOTE_KEYS = (
 )
 
 
+# Lead-in sentences that say nothing about the failure itself.
+_BOILERPLATE = re.compile(
+    r"(?:this is an automatically generated delivery status notification\.?|"
+    r"this is a warning message only\.?|you do not need to resend your message\.?|"
+    r"[\w ]{0,60}the following (?:recipients?|addresses?|users?)[\w ]{0,40}[.:]?|"
+    r"[\s*#=-]*)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     """How one MTA's plain-text notice names its failed recipients (see the module docstring)."""
@@ -162,10 +172,65 @@ def read_layout(text: str, layout: Layout) -> list[Entry]:
     return [
         make_entry(
             seg.address,
-            seg.text,
+            seg.text if seg.text.strip() else lead_in(part, seg.address),
             action=layout.action,
             remote_mta=remote_host(seg.text),
             hint=hint_of(seg.text, layout.hints),
         )
         for seg in found
     ]
+
+
+def paragraph(notice: str, recipient: str) -> str:
+    """The paragraph of a notice that speaks of one recipient (its diagnostic, usually).
+
+    When the paragraph is only the address line (Postfix, Exim, qmail put the reply below it),
+    the next paragraph comes with it.
+    """
+    at = notice.find(recipient)
+    if at < 0:
+        at = notice.lower().find(recipient.lower())
+        if at < 0:
+            return ""
+    start = notice.rfind("\n\n", 0, at)
+    start = 0 if start < 0 else start + 2
+    end = notice.find("\n\n", at)
+    if end >= 0 and "\n" not in notice[at:end].strip():
+        following = notice.find("\n\n", end + 2)
+        end = len(notice) if following < 0 else following
+    return notice[start : len(notice) if end < 0 else end]
+
+
+def transcript_command(notice: str, recipient: str) -> str | None:
+    """The command of a session transcript (">>> RCPT To:<addr>", "<<< 550 ...") for one
+    recipient: the command that names it, or the last one sent before a reply that does."""
+    wanted = recipient.lower()
+    last: str | None = None
+    for line in notice.lower().split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(">>>"):
+            last = F.find_command(stripped)
+            if last is not None and wanted in stripped:
+                return last
+        elif stripped.startswith("<<<") and wanted in stripped:
+            return last
+    return None
+
+
+def lead_in(notice: str, recipient: str) -> str:
+    """The paragraph just before the one that names a recipient: notices such as
+    "Unable to deliver message to the following recipients, because ..." give the reason
+    there, above the list of addresses."""
+    at = notice.lower().find(recipient.lower())
+    if at < 0:
+        return ""
+    start = notice.rfind("\n\n", 0, at)
+    for _ in range(3):  # the reason sits right above the list, not at the notice's top
+        if start <= 0:
+            break
+        previous = notice.rfind("\n\n", 0, start)
+        text = notice[previous + 2 if previous >= 0 else 0 : start].strip()
+        if text and not _BOILERPLATE.fullmatch(text):
+            return text
+        start = previous
+    return ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bounced.model import DsnAction, Reason
-from bounced.parse import dsn
+from bounced.parse import dsn, notice
 
 
 def _recipients(text: str) -> list[str | None]:
@@ -74,13 +74,13 @@ def test_expired_action_is_a_failure_with_its_reason() -> None:
 
 def test_find_inline_reads_fields_pasted_in_text() -> None:
     """DSN fields in a plain-text notice are found and cut off where the notice resumes."""
-    notice = (
+    text = (
         "The following addresses had permanent fatal errors\n\n"
         "Reporting-MTA: dns; mx.example.com\n\n"
         "Final-Recipient: RFC822; a@example.com\nAction: failed\nStatus: 5.5.0\n\n"
         "Return-Path: <news@example.org>\nFrom: news@example.org\n"
     )
-    inline = dsn.find_inline(notice)
+    inline = dsn.find_inline(text)
     assert inline is not None
     assert _recipients(inline) == ["a@example.com"]
     assert "Return-Path" not in inline
@@ -89,14 +89,14 @@ def test_find_inline_reads_fields_pasted_in_text() -> None:
 
 def test_paragraph_and_transcript_of_a_recipient() -> None:
     """The notice's paragraph and transcript lines are found for one recipient."""
-    notice = (
+    text = (
         "<a@example.com>:\n"
         "host mx said: 550 nope (in reply to RCPT TO command)\n\n"
         ">>> DATA\n<<< 554 <b@example.com>... rejected\n"
     )
-    assert "in reply to RCPT TO" in dsn.paragraph(notice, "a@example.com")
-    assert dsn.transcript_command(notice, "b@example.com") == "DATA"
-    assert dsn.transcript_command(notice, "c@example.com") is None
+    assert "in reply to RCPT TO" in notice.paragraph(text, "a@example.com")
+    assert notice.transcript_command(text, "b@example.com") == "DATA"
+    assert notice.transcript_command(text, "c@example.com") is None
 
 
 def test_postfix_own_words_state_the_reason() -> None:
@@ -112,3 +112,30 @@ def test_postfix_own_words_state_the_reason() -> None:
     )
     hints = [entry.hint for _, entry in dsn.read_groups(dsn.parse_status(text))]
     assert hints == [Reason.USERUNKNOWN, Reason.HOSTUNKNOWN, None]
+
+
+def test_lead_in_gives_the_reason_above_the_list() -> None:
+    """The paragraph above a recipient list is its reason; generic sentences are skipped."""
+    text = (
+        "This is an automatically generated Delivery Status Notification.\n\n"
+        "Unable to deliver message because the mailbox is full.\n\n"
+        "Delivery to the following recipients failed permanently:\n\n"
+        "    a@example.com\n"
+    )
+    assert notice.lead_in(text, "a@example.com").startswith("Unable to deliver message")
+    assert (
+        notice.lead_in(
+            "Delivery to the following recipients failed:\n\na@example.com", "a@example.com"
+        )
+        == ""
+    )
+
+
+def test_status_comment_is_a_diagnostic_unless_it_names_the_code() -> None:
+    """A Status comment stands in for a missing Diagnostic-Code, unless it restates the code."""
+    text = "Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.4.4 (bad domain)\n"
+    ((_, entry),) = dsn.read_groups(dsn.parse_status(text))
+    assert entry.diagnostic == "bad domain"
+    text = text.replace("(bad domain)", "(permanent failure)")
+    ((_, entry),) = dsn.read_groups(dsn.parse_status(text))
+    assert entry.diagnostic == ""
