@@ -30,32 +30,120 @@ class Source:
     def __init__(self, name: str, text: str = "") -> None:
         self.name = name
         self.lines = text.splitlines()
+        self._index: dict[str, int] | None = None
 
     def line_of(self, dotted: str) -> int | None:
-        """The line on which a dotted key is set (best effort: table header, then key)."""
-        parts = dotted.split(".")
-        key = parts[-1]
-        table = ".".join(parts[:-1])
-        in_table = not table
-        key_re = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|{re.escape(key)})\s*=")
-        header_re = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-        for number, line in enumerate(self.lines, start=1):
-            header = header_re.match(line)
-            if header:
-                in_table = header.group(1).strip() == table
-                if in_table and not key:
-                    return number
-                continue
-            if in_table and key_re.match(line):
-                return number
-        if table:
-            return self.line_of(table) if "." in table or table else None
+        """The line that sets a dotted key such as ``throttle.rules[2].when[0].figure``, or,
+        failing that, the line of the nearest enclosing key or table (best effort)."""
+        if self._index is None:
+            self._index = _index_lines(self.lines)
+        path = dotted
+        while path:
+            if path in self._index:
+                return self._index[path]
+            path = _parent(path)
         return None
 
     def error(self, dotted: str, message: str) -> ConfigError:
         line = self.line_of(dotted)
         where = f"{self.name}:{line}" if line else self.name
         return ConfigError(f"{where}: {dotted}: {message}")
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_BARE_OR_QUOTED = r"(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
+_KEY = re.compile(rf"^\s*({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=\s*(.*)$")
+_ELEMENT = re.compile(r"^\s*\{")
+
+
+def _parent(path: str) -> str:
+    """``a.b[1].c`` -> ``a.b[1]`` -> ``a.b`` -> ``a`` -> ``""``."""
+    if path.endswith("]"):
+        return path[: path.rindex("[")]
+    return path.rpartition(".")[0]
+
+
+def _key_parts(text: str) -> list[str]:
+    """The parts of a dotted TOML key (``a."b.c".d`` -> a, b.c, d)."""
+    parts: list[str] = []
+    current = ""
+    quote = ""
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current += char
+        elif char in "\"'":
+            quote = char
+        elif char == ".":
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return parts
+
+
+def _index_lines(lines: list[str]) -> dict[str, int]:
+    """Map every dotted key path a TOML text sets to its line number (1-based).
+
+    Arrays of tables get indices (``[[throttle.rules]]`` -> ``throttle.rules[0]``, ...), and so
+    do inline tables written one per line in a multi-line array (``when = [`` then ``{ ... },``).
+    Multi-line strings are skipped. Good enough for error messages, not a TOML parser.
+    """
+    index: dict[str, int] = {}
+    arrays: dict[str, int] = {}  # array-of-tables path -> elements seen
+    table = ""
+    inline_key: str | None = None  # inside a multi-line array of inline tables
+    inline_count = 0
+    in_string: str | None = None
+    for number, line in enumerate(lines, start=1):
+        if in_string is not None:
+            if line.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        if inline_key is not None:
+            stripped = line.split("#", 1)[0].strip()
+            if _ELEMENT.match(line):
+                element = f"{inline_key}[{inline_count}]"
+                inline_count += 1
+                index.setdefault(element, number)
+                for match in re.finditer(r"([A-Za-z0-9_-]+)\s*=", stripped):
+                    index.setdefault(f"{element}.{match.group(1)}", number)
+            if stripped.startswith("]") or stripped.endswith("]"):
+                inline_key = None
+            continue
+        header = _HEADER.match(line)
+        if header:
+            parts = _key_parts(header.group(2))
+            resolved = ""
+            for part in parts[:-1]:
+                resolved = f"{resolved}.{part}" if resolved else part
+                if resolved in arrays:
+                    resolved = f"{resolved}[{arrays[resolved] - 1}]"
+            resolved = f"{resolved}.{parts[-1]}" if resolved else parts[-1]
+            if header.group(1) == "[[":
+                count = arrays.get(resolved, 0)
+                arrays[resolved] = count + 1
+                index.setdefault(resolved, number)
+                resolved = f"{resolved}[{count}]"
+            table = resolved
+            index.setdefault(table, number)
+            continue
+        key = _KEY.match(line)
+        if key is None:
+            continue
+        dotted = ".".join(_key_parts(key.group(1)))
+        path = f"{table}.{dotted}" if table else dotted
+        index.setdefault(path, number)
+        value = key.group(2).split("#", 1)[0].strip()
+        for quote in ('"""', "'''"):
+            if value.count(quote) % 2 == 1:
+                in_string = quote
+        if value.startswith("[") and value.count("[") > value.count("]"):
+            inline_key, inline_count = path, 0
+    return index
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], Source]:
