@@ -117,10 +117,12 @@ class Loaded:
 
 @dataclass(slots=True, kw_only=True)
 class Decided:
-    """What the policy decided: document writes and decision events (ids already set)."""
+    """What the policy decided: document writes and decision events (ids already set), and
+    counter increments only the policy can tell (spam-trap hits; ignored for ticks)."""
 
     writes: list[EntityWrite] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    counters: list[CounterDelta] = field(default_factory=list)
 
 
 class Policy(Protocol):
@@ -228,6 +230,7 @@ def step(policy: Policy, inputs: Sequence[Input], loaded: Loaded, now: float) ->
     for r in batch.records:
         out.counters.extend(deltas_for_record(r.record))
     decided = policy.decide(batch, loaded, now)
+    out.counters.extend(decided.counters)
     out.writes.extend(decided.writes)
     out.events.extend((_role(d), d.id, d) for d in decided.decisions)
     return out

@@ -1,10 +1,14 @@
 """Counters in time buckets: what happened, per subject, per five minutes.
 
 Rule 1: every signal counts once under its category (hard, soft, block, rate, auth, complaint,
-...) for each subject it can be attributed to: the client, the sending IP, client x provider and
-IP x provider. Unattributed signals count nowhere (they never move anyone's reputation).
+...) for each subject it is attributed to with proof (`Attribution.verified`: a signed reference
+or the ESP's own delivery log): the client, the sending IP, client x provider and IP x provider.
+Signals without proof count nowhere: a forged or misattributed bounce never moves anyone's
+reputation (it may still suppress an address; see bounced/policy/suppression.py).
 Rule 2: every delivery record counts as sent and delivered, sent and bounced, or deferred, for the
 same subjects; its reply, if any, is also a signal and counts under rule 1.
+Rule 3: mail to a known spam trap counts as a `trap` hit for the same subjects; which addresses
+are traps is policy (bounced/policy), so the policy adds these deltas (`deltas_for_trap`).
 Buckets are `BUCKET_SECONDS` wide and keyed by their number (epoch seconds // width), so rolling
 windows of 1 h, 24 h and 7 d are sums over a range of buckets.
 """
@@ -37,8 +41,10 @@ def subjects(client: str | None, ip: str | None, provider: str) -> list[tuple[st
 
 
 def deltas_for_signal(signal: Signal, when: float) -> list[CounterDelta]:
-    """Counter increments for one signal."""
+    """Counter increments for one signal (none without proof of who sent the mail)."""
     who = signal.attribution
+    if not who.verified:
+        return []
     bucket = bucket_of(when)
     metric = str(signal.category)
     return [
@@ -47,7 +53,7 @@ def deltas_for_signal(signal: Signal, when: float) -> list[CounterDelta]:
     ]
 
 
-_RECORD_METRICS: dict[DeliveryEvent, tuple[str, ...]] = {
+RECORD_METRICS: dict[DeliveryEvent, tuple[str, ...]] = {
     DeliveryEvent.DELIVERED: ("sent", "delivered"),
     DeliveryEvent.BOUNCED: ("sent", "bounced"),
     DeliveryEvent.DEFERRED: ("deferred",),
@@ -61,5 +67,16 @@ def deltas_for_record(record: DeliveryRecord) -> list[CounterDelta]:
     return [
         CounterDelta(scope=scope, key=key, bucket=bucket, metric=metric, delta=1)
         for scope, key in subjects(record.client, record.sending_ip, provider)
-        for metric in _RECORD_METRICS[record.event]
+        for metric in RECORD_METRICS[record.event]
+    ]
+
+
+def deltas_for_trap(
+    client: str | None, ip: str | None, provider: str, when: float
+) -> list[CounterDelta]:
+    """Counter increments for one spam-trap hit."""
+    bucket = bucket_of(when)
+    return [
+        CounterDelta(scope=scope, key=key, bucket=bucket, metric="trap", delta=1)
+        for scope, key in subjects(client, ip, provider)
     ]
