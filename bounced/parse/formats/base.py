@@ -56,7 +56,7 @@ def any_header(mail: Mail, names: tuple[str, ...]) -> bool:
 
 def received_has(mail: Mail, needle: str) -> bool:
     """True when a Received field of the message contains `needle`."""
-    return any(needle in value for value in mail.field_all("received"))
+    return needle in mail.received
 
 
 def notice_has(mail: Mail, pattern: re.Pattern[str]) -> bool:
