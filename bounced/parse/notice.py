@@ -34,7 +34,7 @@ Hint = tuple[re.Pattern[str], Reason]
 # "Remote system: dns; mx.example.com" (Sun Messaging Server), "Remote server: ...", and
 # Postfix's own "connect to mx.example.com[192.0.2.1]" / "lost connection with mx[...]".
 _REMOTE_HOST = re.compile(
-    r"\bhost (?P<a>[\w.-]{1,253}\.[a-z]{2,63})\.? ?\[|"
+    r"\bhost (?P<a>[\w.-]{1,253}\.[a-z]{2,63})\.? ?(?:\[|said:|says:)|"
     r"\b[Ww]hile talking to (?P<b>[\w.-]{1,253}\.[a-z]{2,63})\.?:|"
     r"(?:Giving up on|Connected to) (?P<c>[\d.]{7,15}|[\w.-]{1,253}\.[a-z]{2,63})\b|"
     r"^(?P<d>[\w.-]{1,253}\.[a-z]{2,63}) \[[\d.:a-fA-F]{3,45}\] did not like our|"
@@ -123,7 +123,7 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         if index + 1 < len(matches):
             # The next anchor's line belongs to the next recipient.
             stop = max(match.end(), text.rfind("\n", 0, stop))
-        rest = text[match.end() : stop].lstrip(" \t:>.;,-")
+        rest = text[match.end() : stop].lstrip(" \t:>.;,-'\"")
         if keep_prefix:
             line_start = text.rfind("\n", 0, match.start()) + 1
             at = match.start("addr") if match.group("addr") else match.start()

@@ -89,3 +89,17 @@ def test_remote_host_wordings() -> None:
     assert notice.remote_host("Giving up on 192.0.2.20.") == "192.0.2.20"
     assert notice.remote_host("... while talking to mx.example.org.:") == "mx.example.org"
     assert notice.remote_host("nothing to see") is None
+
+
+def test_dashed_rule_above_headers_ends_the_notice() -> None:
+    """A rule in any language right above header fields starts the returned message."""
+    (entry,) = _entries("heuristic/german-notice-dashed-original.eml")
+    assert entry.diagnostic.startswith("Die Mailbox des Empfängers ist voll.")
+    assert "Kopfzeilen" not in entry.diagnostic
+
+
+def test_diagnostic_from_notice_when_dsn_has_none() -> None:
+    """A DSN without Diagnostic-Code takes the notice's words, without the address's quote."""
+    (entry,) = _entries("dsn/status-zero-reply-in-notice.eml")
+    assert entry.diagnostic.startswith("SMTP module(domain recipient.example) reports")
+    assert entry.remote_mta == "mx.recipient.example"
