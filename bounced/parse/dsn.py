@@ -272,7 +272,7 @@ def _stand_in(raw: str, spare: list[str], seen: set[str]) -> str | None:
 
 # Postfix's own words in an X-Postfix diagnostic (local(8) and its DNS lookups), which state
 # the reason themselves: not a remote server's reply.
-_POSTFIX_OWN: tuple[tuple[re.Pattern[str], Reason], ...] = (
+POSTFIX_HINTS: tuple[tuple[re.Pattern[str], Reason], ...] = (
     (re.compile(r"^unknown user: "), Reason.USERUNKNOWN),
     (
         re.compile(r"Name service error for name=\S{1,255} type=\w{1,5}: Host not found(?!, try)"),
@@ -284,7 +284,7 @@ _POSTFIX_OWN: tuple[tuple[re.Pattern[str], Reason], ...] = (
 def _own_hint(group: RecipientFields, diagnostic: str) -> Reason | None:
     if group.diagnostic_type != "x-postfix":
         return None
-    for pattern, reason in _POSTFIX_OWN:
+    for pattern, reason in POSTFIX_HINTS:
         if pattern.search(diagnostic):
             return reason
     return None

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from bounced.model import DsnAction, Entry, Reason
+from bounced.parse import dsn, notice
 from bounced.parse import fields as F
-from bounced.parse import notice
 from bounced.parse.entry import make_entry
 from bounced.parse.formats.base import Registry, any_header, received_has, words
 from bounced.parse.message import Mail
@@ -413,6 +413,7 @@ _POSTFIX_LAYOUT = Layout(
         r"^<(?P<addr>" + _ADDR + r")>(?: \(expanded from <[^>\n]{1,254}>\))?:",
         re.MULTILINE | re.ASCII,
     ),
+    hints=dsn.POSTFIX_HINTS,  # local(8)'s and the resolver's own words, as in X-Postfix fields
 )
 REGISTRY.layout(
     "postfix",
