@@ -26,7 +26,8 @@ from bounced.http import HttpServer
 from bounced.io.kafka import KafkaAdmin, KafkaSink, KafkaSource
 from bounced.io.ports import EventSink, MessageSource
 from bounced.parse import Limits
-from bounced.policy.defaults import DefaultPolicy
+from bounced.policy.config import default_policy, load_policy
+from bounced.policy.reputation import ReputationPolicy
 from bounced.prepare import BOUNCE, COMMAND, DELIVERY, FEEDBACK, Preparer
 from bounced.store.ports import Store
 from bounced.store.sqlite import SqliteStore
@@ -49,8 +50,11 @@ def open_store(url: str, *, base: Path | None = None) -> Store:
 
 
 def build_policy(config: Config) -> Policy:
-    """The policy the configuration asks for (the classification defaults for now)."""
-    return DefaultPolicy()
+    """The policy file the configuration names (`policy_file`, already resolved against the
+    configuration file's folder), laid over the packaged default; the default without one."""
+    if config.policy_file:
+        return ReputationPolicy(load_policy(Path(config.policy_file)))
+    return ReputationPolicy(default_policy())
 
 
 def preparer(config: Config, attribution: AttributionConfig | None) -> Preparer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -149,7 +149,11 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     else:
         table, source = read_toml(path)
     table = apply_env(table, Config, environ, ENV_PREFIX)
-    return load_section(Config, table, source)
+    config = load_section(Config, table, source)
+    if config.policy_file and path is not None and not Path(config.policy_file).is_absolute():
+        # Relative to the configuration file, wherever the daemon is started from.
+        config = replace(config, policy_file=str(path.parent / config.policy_file))
+    return config
 
 
 def attribution_config(settings: AttributionSettings) -> AttributionConfig | None:

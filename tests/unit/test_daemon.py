@@ -12,10 +12,10 @@ import pytest
 from bounced.config import Config, DaemonConfig
 from bounced.daemon import Daemon
 from bounced.io.memory import MemoryLog, MemorySink, MemorySource
-from bounced.policy.defaults import DefaultPolicy
 from bounced.prepare import Preparer
 from bounced.store.memory import MemoryStore
 from bounced.store.ports import UnitOfWork
+from tests.unit.policies import trusting
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 POSTFIX = (DATA / "dsn" / "postfix-user-unknown.eml").read_bytes()
@@ -63,7 +63,7 @@ class Harness:
             store=self.store,
             source=self.source,
             sink=self.sink,
-            policy=DefaultPolicy(),
+            policy=trusting(),
             preparer=Preparer(
                 origins={
                     T.bounces: "bounce",
@@ -118,7 +118,8 @@ async def test_unreadable_input_goes_to_dead_letters_with_its_origin() -> None:
     """A record that is not JSON on the delivery log is dead-lettered with error headers."""
     h = Harness()
     h.log.append(T.deliveries, b"{not json", key=b"k", partition=1)
-    h.log.append(T.deliveries, rate_limited(), key=b"k2", partition=1)
+    for n in range(2):  # Gmail's rate limit throttles at the second reply within an hour
+        h.log.append(T.deliveries, rate_limited(f"user{n}@gmail.com"), key=b"k2", partition=1)
     await h.run_until_idle()
     dead = h.log.records(T.dlq)
     assert len(dead) == 1
@@ -190,10 +191,11 @@ async def test_restart_resumes_from_stored_offsets() -> None:
     first = Harness(store=store)
     first.log.append(T.bounces, POSTFIX, key=b"1")
     await first.run_until_idle()
-    first.log.append(T.deliveries, rate_limited(), key=b"2")
+    for n in range(2):  # Gmail's rate limit throttles at the second reply within an hour
+        first.log.append(T.deliveries, rate_limited(f"user{n}@gmail.com"), key=b"2", partition=0)
     second = Harness(store=store, log=first.log)
     await second.run_until_idle()
-    assert len(second.sink.sent) == 2  # the signal and the throttle of the new record only
+    assert len(second.sink.sent) == 3  # the signals and the throttle of the new records only
 
 
 async def test_a_conflicting_writer_makes_the_batch_recompute() -> None:

@@ -9,12 +9,12 @@ import orjson
 from bounced import engine
 from bounced.events import Role, SignalEvent
 from bounced.io.ports import InRecord
-from bounced.policy.defaults import DefaultPolicy
 from bounced.prepare import BOUNCE, DELIVERY, prepare
+from tests.unit.policies import trusting
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 POSTFIX = (DATA / "dsn" / "postfix-user-unknown.eml").read_bytes()
-POLICY = DefaultPolicy()
+POLICY = trusting()
 
 
 def item(value: bytes, offset: int, origin: str = BOUNCE, partition: int = 0) -> engine.Input:

@@ -13,9 +13,9 @@ from bounced.config import Config, DaemonConfig
 from bounced.daemon import Daemon
 from bounced.http import HttpServer
 from bounced.io.memory import MemoryLog, MemorySink, MemorySource
-from bounced.policy.defaults import DefaultPolicy
 from bounced.prepare import Preparer
 from bounced.store.memory import MemoryStore
+from tests.unit.policies import trusting
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CONFIG = Config(daemon=DaemonConfig(fetch_timeout_ms=5, tick_seconds=0.05))
@@ -32,7 +32,7 @@ async def served() -> AsyncIterator[tuple[str, Daemon]]:
         store=store,
         source=source,
         sink=MemorySink(log),
-        policy=DefaultPolicy(),
+        policy=trusting(),
         preparer=Preparer(origins={CONFIG.topics.bounces: "bounce"}),
     )
     server = HttpServer(daemon, "127.0.0.1", 0)
@@ -82,7 +82,7 @@ async def test_suppression_lookup_and_event_lookup(served: tuple[str, Daemon]) -
         decision = next(r for r in daemon.sink.sent if r.topic == CONFIG.topics.suppressions)  # type: ignore[attr-defined]
         async with http.get(f"{base}/v1/events/{decision.id}") as response:
             event = await response.json()
-        assert event["event"]["evidence"]["rule"] == "default.hard-bounce"
+        assert event["event"]["evidence"]["rule"] == "suppress.hard"
         async with http.get(f"{base}/v1/events/ffffffffffffffffffffffffffffffff") as response:
             assert response.status == 404
         async with http.get(f"{base}/v1/suppressions/not-an-address") as response:

@@ -16,16 +16,17 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 from bounced.attribute import AttributionConfig, attribute
+from bounced.commands import CommandAction, read_command
 from bounced.config import Config, DaemonConfig
 from bounced.daemon import Daemon
 from bounced.errors import ValidationError
 from bounced.io.memory import MemoryLog, MemorySink, MemorySource
-from bounced.policy.defaults import DefaultPolicy
 from bounced.prepare import Preparer
 from bounced.records import read_record
 from bounced.signing import Key, Keyring
 from bounced.store.memory import MemoryStore
 from bounced.traffic import VERP_DOMAIN, VERP_PREFIX, demo_traffic
+from tests.unit.policies import trusting
 
 SCHEMAS = Path(__file__).resolve().parent.parent.parent / "schemas"
 
@@ -39,7 +40,13 @@ def validator(name: str) -> Draft202012Validator:
 def test_every_schema_is_a_valid_2020_12_schema() -> None:
     """Each file in schemas/ is itself a valid JSON Schema (2020-12) with an $id."""
     names = sorted(p.name for p in SCHEMAS.glob("*.json"))
-    assert {"signal.json", "suppression.json", "throttle.json", "pool.json"} <= set(names)
+    assert {
+        "signal.json",
+        "suppression.json",
+        "throttle.json",
+        "pool.json",
+        "command.json",
+    } <= set(names)
     for name in names:
         schema = json.loads((SCHEMAS / name).read_text())
         assert schema["$schema"].endswith("2020-12/schema")
@@ -72,7 +79,7 @@ def _run_demo_traffic() -> MemoryLog:
         store=store,
         source=source,
         sink=MemorySink(log),
-        policy=DefaultPolicy(),
+        policy=trusting(),
         preparer=Preparer(
             origins={
                 topics.bounces: "bounce",
@@ -166,6 +173,33 @@ def test_record_validator_agrees_with_the_schema(doc: dict[str, Any]) -> None:
     by_schema = RECORD_SCHEMA.is_valid(doc)
     try:
         read_record(json.dumps(doc).encode())
+    except ValidationError:
+        by_code = False
+    else:
+        by_code = True
+    assert by_code == by_schema, doc
+
+
+COMMAND_SCHEMA = validator("command.json")
+COMMAND_FIELDS: dict[str, Any] = {
+    "action": st.one_of(st.sampled_from([a.value for a in CommandAction]), st.just("pool.x")),
+    "client": st.one_of(st.sampled_from(["acme", ""]), st.none(), st.integers()),
+    "address": st.one_of(st.sampled_from(["a@b.example", ""]), st.none()),
+    "ip": st.one_of(st.sampled_from(["192.0.2.1", ""]), st.none()),
+    "provider": st.one_of(st.sampled_from(["gmail", "yahoo", "nope", ""]), st.none()),
+    "operator": st.one_of(st.text(max_size=3), st.none()),
+    "note": st.one_of(st.text(max_size=3), st.integers()),
+    "extra": st.just(1),
+}
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.fixed_dictionaries({}, optional=COMMAND_FIELDS))
+def test_command_reader_agrees_with_the_schema(doc: dict[str, Any]) -> None:
+    """`read_command` accepts an operator command exactly when schemas/command.json does."""
+    by_schema = COMMAND_SCHEMA.is_valid(doc)
+    try:
+        read_command(json.dumps(doc).encode())
     except ValidationError:
         by_code = False
     else:
