@@ -82,3 +82,13 @@ def test_encoded_words_in_subject() -> None:
     """RFC 2047 subjects are decoded for the readers."""
     mail = Mail(parse_message(b"Subject: =?utf-8?B?UmV0dXJuZWQgbWFpbA==?=\n\nx"))
     assert mail.subject == "Returned mail"
+
+
+def test_line_ends_crlf_and_cr_only() -> None:
+    """CRLF files lose their CRs, stray ones included; CR-only (old Mac) files get LFs."""
+    crlf = parse_message(b"Subject: a\rb\r\nFrom: x@example.com\r\n\r\nbody\r\n")
+    assert crlf.headers.get("subject") == "ab"
+    assert crlf.body == "body\n"
+    mac = parse_message(b"Subject: a\rFrom: x@example.com\r\rbody\r")
+    assert mac.headers.get("from") == "x@example.com"
+    assert mac.body == "body\n"
