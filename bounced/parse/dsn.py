@@ -281,7 +281,25 @@ POSTFIX_HINTS: tuple[tuple[re.Pattern[str], Reason], ...] = (
 )
 
 
+# PowerMTA's own verdict on each recipient, in its X-PowerMTA-BounceCategory field (the
+# categories of its bounce-category-patterns); "other" and unknown names say nothing.
+_POWERMTA_CATEGORIES = {
+    "bad-domain": Reason.HOSTUNKNOWN,
+    "bad-mailbox": Reason.USERUNKNOWN,
+    "inactive-mailbox": Reason.SUSPEND,
+    "message-expired": Reason.EXPIRED,
+    "no-answer-from-host": Reason.NETWORKERROR,
+    "policy-related": Reason.POLICYVIOLATION,
+    "quota-issues": Reason.MAILBOXFULL,
+    "routing-errors": Reason.SYSTEMERROR,
+    "spam-related": Reason.SPAMDETECTED,
+}
+
+
 def _own_hint(group: RecipientFields, diagnostic: str) -> Reason | None:
+    category = group.extra.get("x-powermta-bouncecategory")
+    if category is not None:
+        return _POWERMTA_CATEGORIES.get(category.strip().lower())
     if group.diagnostic_type != "x-postfix":
         return None
     for pattern, reason in POSTFIX_HINTS:
