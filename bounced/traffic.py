@@ -114,6 +114,13 @@ BLOCK = {
         "zen.spamhaus.org; https://www.spamhaus.org/query/ip/{ip}",
     ),
 }
+# A content block, as filters word it (Gmail, Microsoft and appliances say much the same).
+CONTENT_BLOCK = Reply(
+    550,
+    "5.7.1",
+    "Our system has detected that this message is likely unsolicited mail. To reduce the amount "
+    "of spam, this message has been blocked.",
+)
 MX = {
     "gmail.com": "gmail-smtp-in.l.google.com",
     "outlook.com": "outlook-com.olc.protection.outlook.com",
@@ -320,6 +327,39 @@ class Generator:
             f"Content-Description: Undelivered Message Headers\n"
             f"Content-Type: text/rfc822-headers\n\n"
             f"{self._original_headers(out)}\n"
+            f"--{boundary}--\n"
+        ).encode()
+
+    def forged_dsn(self, recipient: str, when: float) -> bytes:
+        """A bounce anyone could send: it names `recipient` as unknown but carries none of our
+        references (no VERP return path, no signed header), as a forger or backscatter would."""
+        domain = recipient.rpartition("@")[2]
+        reply = USER_UNKNOWN.get(domain, USER_UNKNOWN["other"])
+        text = reply.text.format(ip="192.0.2.250", rcpt=recipient)
+        date = format_datetime(datetime.fromtimestamp(when, UTC))
+        boundary = f"{self.rng.getrandbits(48):012X}.{int(when)}/mx.forger.example"
+        return (
+            f"Return-Path: <>\n"
+            f"Date: {date}\n"
+            f"From: MAILER-DAEMON@mx.forger.example (Mail Delivery System)\n"
+            f"Subject: Undelivered Mail Returned to Sender\n"
+            f"To: postmaster@{VERP_DOMAIN}\n"
+            f"MIME-Version: 1.0\n"
+            f"Content-Type: multipart/report; report-type=delivery-status;\n"
+            f'\tboundary="{boundary}"\n\n'
+            f"--{boundary}\n"
+            f"Content-Type: text/plain; charset=us-ascii\n\n"
+            f"<{recipient}>: host mx.{domain} said: {reply.code} {reply.status} {text}\n\n"
+            f"--{boundary}\n"
+            f"Content-Type: message/delivery-status\n\n"
+            f"Reporting-MTA: dns; mx.forger.example\n\n"
+            f"Final-Recipient: rfc822; {recipient}\n"
+            f"Action: failed\nStatus: {reply.status}\n"
+            f"Diagnostic-Code: smtp; {reply.code} {reply.status} {text}\n\n"
+            f"--{boundary}\n"
+            f"Content-Type: text/rfc822-headers\n\n"
+            f"From: News <news@shop.example>\nTo: <{recipient}>\nSubject: Offers\n"
+            f"Message-ID: <{self.rng.getrandbits(64):016x}@forger.example>\n\n"
             f"--{boundary}--\n"
         ).encode()
 
