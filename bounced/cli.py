@@ -62,12 +62,56 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "check-config",
-        help="validate a configuration file",
-        description="Read a configuration (and the policy it names) and report the first "
-        "error with its file, line and key; exit 1 if there is one.",
+        help="validate a configuration file and its policy file",
+        description="Read a configuration (and the policy file it names, relative to it), or a "
+        "policy file alone (--policy), and report the first error with its file, line and key; "
+        "exit 1 if there is one.",
     )
-    p.add_argument("config", type=Path)
+    p.add_argument("config", type=Path, nargs="?")
+    p.add_argument("--policy", type=Path, help="a policy file to check (laid over the default)")
+
+    p = sub.add_parser(
+        "explain",
+        help="why a decision fired: rule, window, numbers and the signals behind it",
+        description="Read a stored decision (or signal) by id from the configured store, with "
+        "the signal events its evidence names.",
+    )
+    p.add_argument("event_id", metavar="EVENT_ID")
+    p.add_argument("--config", type=Path, help="TOML configuration file (default: defaults)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser(
+        "simulate",
+        help="run the real pipeline and policy on simulated traffic and print a scorecard",
+        description="Simulate a few days of an ESP (good and bad clients, shared and dedicated "
+        "IPs, providers that rate-limit or block at known times, invalid addresses, traps, "
+        "forged bounces) through the real pipeline and the default policy, on simulated time, "
+        "and score the decisions against the known truth. json: one JSON line.",
+    )
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--days", type=float, default=3.0, help="simulated days (at least 1)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser(
+        "command",
+        help="send an operator command to the daemons (the command topic)",
+        description="Build an operator command, check it, and produce it to the configured "
+        "command topic; every instance applies it in order. Actions: "
+        + ", ".join(_actions())
+        + ".",
+    )
+    p.add_argument("action", metavar="ACTION", choices=_actions())
+    for name in ("client", "address", "ip", "provider", "operator", "note"):
+        p.add_argument(f"--{name}")
+    p.add_argument("--config", type=Path, help="TOML configuration file (default: defaults)")
+    p.add_argument("--dry-run", action="store_true", help="print the command, send nothing")
     return parser
+
+
+def _actions() -> list[str]:
+    from bounced.commands import CommandAction
+
+    return [a.value for a in CommandAction]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--mails must be at least 1")
         return demo(fmt=args.format, out=sys.stdout, mails=args.mails, seed=args.seed)
     if args.command == "check-config":
+        if args.config is None and args.policy is None:
+            parser.error("check-config needs a configuration file or --policy FILE")
         return _check_config(args)
+    if args.command == "explain":
+        return _explain(args)
+    if args.command == "simulate":
+        from bounced.simulate import simulate
+
+        if args.days < 1:
+            parser.error("--days must be at least 1")
+        return simulate(seed=args.seed, fmt=args.format, out=sys.stdout, days=args.days)
+    if args.command == "command":
+        return _command(args)
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
@@ -200,11 +256,94 @@ def _run_command(args: argparse.Namespace) -> int:
 
 def _check_config(args: argparse.Namespace) -> int:
     from bounced.errors import ConfigError
+    from bounced.policy.config import load_policy
 
     try:
-        _load(args.config)
+        if args.config is not None:
+            config = _load(args.config)
+            if config.policy_file and args.policy is None:
+                load_policy(Path(config.policy_file))
+                print(f"{config.policy_file}: ok")
+            print(f"{args.config}: ok")
+        if args.policy is not None:
+            load_policy(args.policy)
+            print(f"{args.policy}: ok")
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(f"{args.config}: ok")
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from bounced.app import open_store
+    from bounced.errors import BouncedError
+    from bounced.explain import explain, render
+    from bounced.io.codec import dumps
+
+    try:
+        config = _load(args.config)
+        store = open_store(config.store.url, base=args.config.parent if args.config else None)
+    except BouncedError as exc:
+        print(f"bounced explain: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        found = explain(store, args.event_id.strip().lower())
+    except BouncedError as exc:
+        print(f"bounced explain: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if found is None:
+        print(f"bounced explain: no event {args.event_id} (or it was pruned)", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        sys.stdout.write(dumps(found.as_json()).decode() + "\n")
+    else:
+        sys.stdout.write(render(found))
+    return EXIT_OK
+
+
+def _command(args: argparse.Namespace) -> int:
+    import asyncio
+    import uuid
+
+    from bounced.commands import read_command
+    from bounced.errors import BouncedError
+    from bounced.io.codec import dumps
+    from bounced.io.kafka import KafkaSink
+    from bounced.store.ports import OutboxRecord
+
+    fields = {
+        name: getattr(args, name)
+        for name in ("client", "address", "ip", "provider", "operator", "note")
+        if getattr(args, name) is not None
+    }
+    fields.setdefault("operator", os.environ.get("USER", ""))
+    value = dumps({"action": args.action, **fields})
+    try:
+        command = read_command(value)
+        config = _load(args.config)
+    except BouncedError as exc:
+        print(f"bounced command: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(value.decode())
+    if args.dry_run:
+        return EXIT_OK
+    key = command.client or command.address or command.ip or ""
+    record = OutboxRecord(
+        id=uuid.uuid4().hex, topic=config.topics.commands, key=key.encode(), value=value
+    )
+
+    async def send() -> None:
+        async with KafkaSink(
+            bootstrap=config.kafka.bootstrap_servers, client_id=config.kafka.client_id
+        ) as sink:
+            await sink.send([record])
+
+    try:
+        asyncio.run(send())
+    except BouncedError as exc:
+        print(f"bounced command: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent to {config.topics.commands}")
     return EXIT_OK
