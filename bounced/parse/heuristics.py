@@ -211,6 +211,12 @@ def fallback_recipients(mail: Mail) -> list[Entry]:
     return [make_entry(address, text) for address in recipients]
 
 
+# What flufl.bounce is given at most: real bounces are far smaller, and its time grows with
+# the square of the line count.
+_LIBRARY_MAX_BYTES = 256_000
+_LIBRARY_MAX_LINES = 3_000
+
+
 def library_recipients(mail: Mail) -> list[Entry]:
     """flufl.bounce's reading of a machine's bounce that no reader here understood.
 
@@ -218,13 +224,16 @@ def library_recipients(mail: Mail) -> list[Entry]:
     library), so it runs only when everything else found nothing. Its addresses get the
     notice's paragraph about them as their diagnostic.
     """
-    if not is_automated(mail):
+    source = mail.source
+    if not is_automated(mail) or len(source) > _LIBRARY_MAX_BYTES:
         return []
+    if source.count("\n") > _LIBRARY_MAX_LINES:
+        return []  # its detectors walk the lines once per part and line: quadratic time
     # Imported here: it costs ~18 ms at startup and most runs never need it.
     from flufl.bounce import all_failures  # noqa: PLC0415
 
     try:
-        message = email.message_from_string(mail.source)
+        message = email.message_from_string(source)
         temporary, permanent = all_failures(message)
     except Exception:  # noqa: BLE001 - a failure of the third-party reader means "nothing found"
         return []

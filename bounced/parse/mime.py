@@ -62,7 +62,7 @@ _HEADER_FIELD = re.compile(r"\n([^:\n]{1,200}):([^\n]*)")
 _FIELD_START = re.compile(r"[^\s:]{1,80}[ \t]*:")
 # The first line of a header block that is neither a field nor a continuation line.
 _NOT_FIELD_LINE = re.compile(r"\n(?![ \t]|[^\s:]{1,80}[ \t]*:)")
-_BLANK_RUNS = re.compile(r"[ \t]*\n(?:[ \t]*\n)+")
+_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n)+")
 _TEXT_CHARSET_ALIASES = {
     "utf8": "utf-8",
     "us-ascii": "utf-8",

@@ -92,3 +92,18 @@ def test_huge_headers_cost_linear_time(count: int, width: int) -> None:
     started = time.perf_counter()
     _check(raw)
     assert time.perf_counter() - started < 2.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    fill=st.sampled_from([" ", "\n", "\t \n", "-", "-----\n", "<a@b>", "a.", "5.", "@", "> "]),
+    ctype=st.sampled_from(["text/plain", "text/html", "message/delivery-status"]),
+    subject=st.sampled_from(["Undelivered Mail Returned to Sender", "hello"]),
+)
+def test_long_runs_in_a_body_cost_linear_time(fill: str, ctype: str, subject: str) -> None:
+    """Long runs of one character or line in any part are read in time linear in their size."""
+    body = fill * (200_000 // len(fill))
+    raw = f"From: MAILER-DAEMON@example.com\nSubject: {subject}\nContent-Type: {ctype}\n\n{body}\n"
+    started = time.perf_counter()
+    _check(raw.encode())
+    assert time.perf_counter() - started < 2.0
