@@ -374,9 +374,11 @@ class Mail:
     def envelope_to(self) -> tuple[str, ...]:
         """Where the report was delivered: VERP return paths come back in these fields."""
         out: list[str] = []
+        seen: set[str] = set()
         for name in ("x-original-to", "delivered-to", "envelope-to", "to"):
             for value in self.field_all(name):
                 for address in F.find_addresses(value):
-                    if address.lower() not in (a.lower() for a in out):
+                    if address.lower() not in seen:
+                        seen.add(address.lower())
                         out.append(address)
         return tuple(out)
