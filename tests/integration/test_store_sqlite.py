@@ -205,6 +205,12 @@ def test_file_that_is_not_a_database_raises_store_error(path: Path) -> None:
         SqliteStore(path)
 
 
+def test_unknown_synchronous_setting_is_refused(path: Path) -> None:
+    """Only NORMAL and FULL are accepted: OFF would give up durability silently."""
+    with pytest.raises(ValueError, match="synchronous"):
+        SqliteStore(path, synchronous="OFF")  # type: ignore[arg-type]
+
+
 def test_journal_mode_is_wal(path: Path) -> None:
     """The store puts the file in WAL mode, which other connections then see."""
     open_store(path).close()
