@@ -132,7 +132,9 @@ class Store(Protocol):
         """Documents whose `due_at` has passed: (kind, key, document), oldest first."""
 
     def window(self, queries: Collection[WindowQuery]) -> dict[WindowQuery, dict[str, int]]:
-        """For each query, the sum of every metric over its buckets (empty metrics omitted)."""
+        """For each query, the sum of every metric over its buckets (empty metrics omitted).
+
+        Buckets below the horizon of the last `prune` count as empty, even if written later."""
 
     def commit(self, unit: UnitOfWork) -> None:
         """Store a unit atomically. Raises `ConflictError` if any compare-and-set fails."""
