@@ -50,9 +50,13 @@ _PARAM = re.compile(
 )
 _TAG = re.compile(r"<[^<>]{0,4000}>")
 _HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h\d|/li|p|div|tr)\b[^<>]{0,2000}>", re.IGNORECASE)
-_HTML_DROP = re.compile(
-    r"<(style|script|head)\b[^<>]{0,2000}>.{0,200000}?</\1\s*>", re.IGNORECASE | re.DOTALL
-)
+# Elements whose content is not text; their end tags are looked for with `str.find`-like
+# searches (see `_drop_elements`) so that unclosed ones cost linear time.
+_HTML_DROP_OPEN = re.compile(r"<(style|script|head)\b[^<>]{0,2000}>", re.IGNORECASE)
+_HTML_DROP_CLOSE = {
+    name: re.compile(r"</" + name + r"\s{0,20}>", re.IGNORECASE)
+    for name in ("style", "script", "head")
+}
 # One field of a header block, for picking it out without parsing the block; folded lines kept.
 # One unfolded header line: its name and value. It starts with a line feed rather than "^" and
 # is searched in "\n" + block: a literal first character lets the regex engine skip from line
@@ -381,9 +385,31 @@ def _lenient_b64(body: str) -> bytes:
     return b"".join(out)
 
 
+def _drop_elements(text: str) -> str:
+    """The HTML without its style, script and head elements. An element left open is kept,
+    and its name is not looked for again: no end tag follows it, so none would be found."""
+    out: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()
+    for opening in _HTML_DROP_OPEN.finditer(text):
+        name = opening.group(1).lower()
+        if opening.start() < pos or name in unclosed:
+            continue
+        closing = _HTML_DROP_CLOSE[name].search(text, opening.end())
+        if closing is None:
+            unclosed.add(name)
+            continue
+        out.append(text[pos : opening.start()])
+        pos = closing.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return " ".join(out)
+
+
 def html_to_text(text: str) -> str:
     """A rough rendering of HTML as text: enough to read an error message out of it."""
-    text = _HTML_DROP.sub(" ", text)
+    text = _drop_elements(text)
     text = _HTML_BREAK.sub("\n", text)
     text = _TAG.sub(" ", text)
     text = html.unescape(text)

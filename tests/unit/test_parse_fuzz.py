@@ -96,7 +96,9 @@ def test_huge_headers_cost_linear_time(count: int, width: int) -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(
-    fill=st.sampled_from([" ", "\n", "\t \n", "-", "-----\n", "<a@b>", "a.", "5.", "@", "> "]),
+    fill=st.sampled_from(
+        [" ", "\n", "\t \n", "-", "-----\n", "<a@b>", "a.", "5.", "@", "> ", "<style>", "<b"]
+    ),
     ctype=st.sampled_from(["text/plain", "text/html", "message/delivery-status"]),
     subject=st.sampled_from(["Undelivered Mail Returned to Sender", "hello"]),
 )

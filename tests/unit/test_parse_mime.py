@@ -7,7 +7,13 @@ import pytest
 from bounced.errors import LimitError, ParseError
 from bounced.parse import parse
 from bounced.parse.message import Mail
-from bounced.parse.mime import Limits, decode_bytes, parse_message, split_header_block
+from bounced.parse.mime import (
+    Limits,
+    decode_bytes,
+    html_to_text,
+    parse_message,
+    split_header_block,
+)
 
 
 def _nested(depth: int) -> bytes:
@@ -92,3 +98,9 @@ def test_line_ends_crlf_and_cr_only() -> None:
     mac = parse_message(b"Subject: a\rFrom: x@example.com\r\rbody\r")
     assert mac.headers.get("from") == "x@example.com"
     assert mac.body == "body\n"
+
+
+def test_html_elements_without_text_are_dropped() -> None:
+    """Style, script and head elements are dropped; one left open keeps what follows."""
+    html = "<html><head><title>t</title></head><body>A<style>p{}</style>B<SCRIPT>x</script >C"
+    assert html_to_text(html + "<style>open").split() == ["A", "B", "C", "open"]
