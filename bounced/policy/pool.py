@@ -117,7 +117,7 @@ def decide(ctx: Context) -> None:
         if fired is not None:
             rule, counts = fired
             signals = tuple(f.tipped.id for f in bad if f.tipped is not None)
-            facts_ = numbers(rule.when, counts)
+            figures = numbers(rule.when, counts)
             _move(
                 ctx,
                 client,
@@ -125,7 +125,7 @@ def decide(ctx: Context) -> None:
                 DEMOTED,
                 rule.id,
                 window=rule.window,
-                facts=facts_,
+                facts=figures,
                 signals=signals,
             )
 
