@@ -76,8 +76,8 @@ def test_unproven_replies_do_not_throttle() -> None:
 
 
 def test_recovery_backs_off_while_troubled_then_ramps_up_step_by_step() -> None:
-    """Still troubled: the rate halves. Clean: three ramp steps while it stays clean, then
-    resume; never a snap back when a timer ends."""
+    """A troubled re-check halves the rate, a clean one starts three ramp steps before the
+    resume, never a snap back when a timer ends."""
     run = Runner()
     run.feed(rate_limited(2, T0))
     now = T0 + 30 * MINUTE

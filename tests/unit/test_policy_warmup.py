@@ -30,7 +30,7 @@ def test_warmup_starts_every_configured_provider_at_the_first_cap() -> None:
 
 
 def test_a_clean_full_day_advances_an_idle_day_holds_a_bad_day_steps_back() -> None:
-    """Clean and used: the next cap. Unused: the same cap. Blocks: one step back."""
+    """A clean, used day earns the next cap, an unused one keeps it, blocks take a step back."""
     run = Runner()
     run.feed([command("warmup.start", ip=IP, provider="gmail")])
     run.feed(delivered(40, ip=IP, when=T0 + 3600))
