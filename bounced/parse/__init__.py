@@ -43,6 +43,10 @@ _DELAY_SUBJECT = re.compile(
 )
 
 
+# A word of three letters or more, in any script.
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
 def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
     """Read one message (RFC 5322 bytes, or a bare SES JSON notification) into a Report."""
     try:
@@ -166,7 +170,7 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
     if not entries:
         return None
     failing = [e for e in entries if e.action not in _PASSING]
-    if any(not e.diagnostic for e in failing):
+    if any(_thin(e.diagnostic) for e in failing):
         # Nothing from the remote host in the fields: read the notice as a whole.
         if told is None:
             told = _notice_entries(mail)
@@ -207,6 +211,12 @@ def _command_from_notice(entry: Entry, text: str) -> Entry:
     return entry if command is None else replace(entry, command=command)
 
 
+def _thin(diagnostic: str) -> bool:
+    """True for a diagnostic without a word in it ("", "255", "smtp; 550"): the notice
+    probably says more."""
+    return _WORD.search(diagnostic) is None
+
+
 def _complete(entries: list[Entry], told: list[Entry]) -> list[Entry]:
     """Fill what the DSN fields left out with what the notice says about the same recipient."""
     by_address = {e.recipient.lower(): e for e in told}
@@ -220,7 +230,8 @@ def _complete(entries: list[Entry], told: list[Entry]) -> list[Entry]:
         if other is None:
             out.append(entry)
             continue
-        diagnostic = entry.diagnostic or other.diagnostic
+        diagnostic = other.diagnostic if _thin(entry.diagnostic) else entry.diagnostic
+        diagnostic = diagnostic or entry.diagnostic
         out.append(
             replace(
                 entry,

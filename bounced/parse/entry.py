@@ -13,8 +13,9 @@ import re
 from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import fields as F
 
-# Lines drawn with one punctuation character: separators in notices, never part of a reply.
-_RULES = re.compile(r"^[ \t]*([-=*_#~+])\1{3,}[ \t]*$", re.MULTILINE)
+# Lines drawn with one punctuation character, and headings between dashes ("----- Transcript
+# of session follows -----", sendmail): separators in notices, never part of a reply.
+_RULES = re.compile(r"^[ \t]*(?:([-=*_#~+])\1{3,}|-{3,}[^\n-]{1,80}-{3,})[ \t]*$", re.MULTILINE)
 
 
 def action_of(status: str | None, reply_code: int | None) -> DsnAction:

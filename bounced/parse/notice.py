@@ -123,7 +123,7 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         if index + 1 < len(matches):
             # The next anchor's line belongs to the next recipient.
             stop = max(match.end(), text.rfind("\n", 0, stop))
-        rest = text[match.end() : stop].lstrip(" \t:>.;,-'\"")
+        rest = text[match.end() : stop].lstrip(" \t:>.;,-'\")]")
         if keep_prefix:
             line_start = text.rfind("\n", 0, match.start()) + 1
             at = match.start("addr") if match.group("addr") else match.start()

@@ -103,3 +103,11 @@ def test_diagnostic_from_notice_when_dsn_has_none() -> None:
     (entry,) = _entries("dsn/status-zero-reply-in-notice.eml")
     assert entry.diagnostic.startswith("SMTP module(domain recipient.example) reports")
     assert entry.remote_mta == "mx.recipient.example"
+
+
+def test_thin_diagnostic_is_completed_from_the_notice() -> None:
+    """A Diagnostic-Code without words ("X-Unix; 75") gives way to the notice's transcript."""
+    (entry,) = _entries("dsn/thin-diagnostic-notice-says-more.eml")
+    assert "554 5.3.0 unknown mailer error 75" in entry.diagnostic
+    assert "Transcript of session" not in entry.diagnostic
+    assert entry.status == "5.0.0"  # as reported; classification weighs the text's code
