@@ -72,13 +72,16 @@ _ORIGINAL_MARKERS = re.compile(
     re.MULTILINE,
 )
 # A returned message pasted without a known marker: a Received or Return-Path field at the
-# start of a line, followed by more header lines; or a dashed rule in any language
-# ("--- Kopfzeilen der ursprünglichen Nachricht ---") right above header fields.
+# start of a line, followed by more header lines; a dashed rule in any language
+# ("--- Kopfzeilen der ursprünglichen Nachricht ---") right above header fields; or an mbox
+# "From " line above them.
 _ORIGINAL_HEADERS = re.compile(
     r"\n(?:Received: ?(?:from|by)\b|Return-Path: ?<|Message-I[Dd]: ?<)[^\n]{0,400}\n"
     r"(?:[ \t][^\n]{0,400}\n){0,10}[A-Z][\w-]{1,40}: ?|"
     r"\n[ \t]{0,8}-{3,}[^\n]{0,100}\n(?:[ \t]{0,8}\n){0,2}"
-    r"(?:Return-Path|Received|From|To|Subject|Date|Message-I[Dd]|MIME-Version|Reply-To): ",
+    r"(?:Return-Path|Received|From|To|Subject|Date|Message-I[Dd]|MIME-Version|Reply-To): |"
+    # an mbox "From " separator line pasted above the returned message's header
+    r"\nFrom [^\s@]{1,200}@[^\n]{1,200}\n(?:Return-Path|Received|Date|From|To|Subject): ",
     re.MULTILINE,
 )
 _UNDISCLOSED = re.compile(r"undisclosed|unlisted|recipients? suppressed", re.IGNORECASE)

@@ -43,6 +43,9 @@ _REMOTE_HOST = re.compile(
     re.MULTILINE,
 )
 
+# A word of three letters or more, in any script.
+_WORD = re.compile(r"[^\W\d_]{3}")
+
 # Cheap test before the regex: one of these must be in the text.
 _REMOTE_KEYS = (
     "host ",
@@ -126,6 +129,12 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         rest = text[match.end() : stop].lstrip(" \t:>.;,-'\")]")
         if keep_prefix:
             line_start = text.rfind("\n", 0, match.start()) + 1
+            first = rest.find("\n\n")
+            if _WORD.search(rest[: 200 if first < 0 else min(first, 200)]) is None:
+                # Nothing after the address ("reason: Mailbox full\naddress: <addr>"): the
+                # lines above it in its paragraph are what speaks of it.
+                above = text.rfind("\n\n", max(0, line_start - 1000), line_start)
+                line_start = max(0, line_start - 1000) if above < 0 else above + 2
             at = match.start("addr") if match.group("addr") else match.start()
             rest = text[line_start:at].rstrip(" \t<") + " " + rest
         key = address.lower()

@@ -111,3 +111,10 @@ def test_thin_diagnostic_is_completed_from_the_notice() -> None:
     assert "554 5.3.0 unknown mailer error 75" in entry.diagnostic
     assert "Transcript of session" not in entry.diagnostic
     assert entry.status == "5.0.0"  # as reported; classification weighs the text's code
+
+
+def test_reason_above_the_address_and_mbox_original() -> None:
+    """A reason on the line above the address is its diagnostic; an mbox line ends the notice."""
+    (entry,) = _entries("heuristic/reason-above-address-mbox-original.eml")
+    assert entry.diagnostic.startswith("reject reason: Mailbox full target mail address:")
+    assert "Date:" not in entry.diagnostic
