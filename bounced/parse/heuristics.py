@@ -207,7 +207,7 @@ def fallback_recipients(mail: Mail) -> list[Entry]:
     recipients = mail.failed_recipients or mail.original_recipients
     if not recipients or (len(recipients) > 1 and not mail.failed_recipients):
         return []
-    text = mail.notice
+    text = notice.essential(mail.notice)
     return [make_entry(address, text) for address in recipients]
 
 
@@ -244,6 +244,6 @@ def library_recipients(mail: Mail) -> list[Entry]:
             address = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
             if not F.is_address(address) or address.lower() in excluded or _ROLE.match(address):
                 continue
-            text = notice.paragraph(mail.notice, address) or mail.notice
+            text = notice.paragraph(mail.notice, address) or notice.essential(mail.notice)
             entries.append(make_entry(address, text, action=action))
     return entries

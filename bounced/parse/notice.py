@@ -68,6 +68,43 @@ _BOILERPLATE = re.compile(
 )
 
 
+# Paragraphs of the MTAs' notice templates that say nothing about any recipient (compared
+# whitespace-collapsed, case-insensitively, each from start to end).
+_TEMPLATE_PARAGRAPHS = re.compile(
+    r"(?:"
+    # Postfix: bounce(5) templates
+    r"this is the (?:mail system|postfix program) at host [\w.-]{1,255}\.?|"
+    r"i'm sorry to have to inform you that (?:your message|the message returned below) could "
+    r"not be delivered to one or more (?:recipients|destinations)\.?(?: it's attached below\.)?|"
+    r"for further assistance, please send mail to <?postmaster>?\.?|"
+    r"if you do so, please include this problem report\.[^\n]{0,120}|"
+    r"the (?:mail system|postfix program)|"
+    # sendmail: "The original message was received at <date> from <host>"
+    r"the original message was received at [^\n]{1,200}|"
+    # Exim
+    r"this message was created automatically by mail delivery software\.|"
+    r"this is a mime-encapsulated message\.?"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def _is_template(paragraph: str) -> bool:
+    return _TEMPLATE_PARAGRAPHS.fullmatch(F.collapse(paragraph)) is not None
+
+
+def essential(text: str) -> str:
+    """A notice without the paragraphs of its MTA's template that speak of no recipient."""
+    kept = [
+        paragraph
+        for paragraph in text.split("\n\n")
+        if paragraph.strip()
+        and not _BOILERPLATE.fullmatch(paragraph.strip())
+        and not _is_template(paragraph)
+    ]
+    return "\n\n".join(kept)
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     """How one MTA's plain-text notice names its failed recipients (see the module docstring)."""
@@ -239,7 +276,7 @@ def lead_in(notice: str, recipient: str) -> str:
             break
         previous = notice.rfind("\n\n", 0, start)
         text = notice[previous + 2 if previous >= 0 else 0 : start].strip()
-        if text and not _BOILERPLATE.fullmatch(text):
+        if text and not _BOILERPLATE.fullmatch(text) and not _is_template(text):
             return text
         start = previous
     return ""

@@ -118,3 +118,16 @@ def test_reason_above_the_address_and_mbox_original() -> None:
     (entry,) = _entries("heuristic/reason-above-address-mbox-original.eml")
     assert entry.diagnostic.startswith("reject reason: Mailbox full target mail address:")
     assert "Date:" not in entry.diagnostic
+
+
+def test_template_paragraphs_are_not_diagnostics() -> None:
+    """The paragraphs of an MTA's notice template are dropped; what is particular stays."""
+    text = (
+        "This is the mail system at host mx.sender.example.\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients. It's attached below.\n\n"
+        "For further assistance, please send mail to postmaster.\n\n"
+        "                   The mail system\n\n"
+        "<a@recipient.example>: mailbox is on hold\n"
+    )
+    assert notice.essential(text) == "<a@recipient.example>: mailbox is on hold\n"
