@@ -7,9 +7,11 @@ heuristics that read any notice that calls itself a bounce.
 
 A DSN's machine-readable fields are the reference for who failed and with which status, but
 they often leave things out that the human-readable notice says: the SMTP command ("in reply
-to RCPT TO command"), the reply when there is no Diagnostic-Code, the address when
-Final-Recipient is a pipe or a bare domain. The notice is read with the same format readers as
-a plain-text bounce and what it says about each recipient fills those gaps.
+to RCPT TO command"), the reply when there is no Diagnostic-Code or one without words
+("X-Unix; 255"), the address when Final-Recipient is a pipe or a bare domain. The notice is
+read with the same format readers as a plain-text bounce and what it says about each recipient
+fills those gaps; failing that, the sentence above the list of recipients, or the Status
+field's comment, is the diagnostic.
 
 The contract: any bytes in, a `Report` out or `ParseError` raised, nothing else.
 """
