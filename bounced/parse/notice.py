@@ -12,9 +12,10 @@ went wrong, then the returned message. A `Layout` describes one MTA's notice as 
 * ``hints``: phrases of the MTA's own making that state the reason unambiguously.
 
 A segment's text after the address (with `keep_prefix`, the start of the anchor line too, and
-the lines above it when nothing follows the address) is the recipient's diagnostic; status, reply code, command and action are read out of it by
-`entry.make_entry`. An address named twice (a transcript repeats it) gets one entry, with the
-texts joined. All regexes are bounded, so a hostile notice costs linear time.
+the lines above it when nothing follows the address) is the recipient's diagnostic; status,
+reply code, command and action are read out of it by `entry.make_entry`. An address named
+twice (a transcript repeats it) gets one entry, with the texts joined. All regexes are
+bounded, so a hostile notice costs linear time.
 
 The module also holds what readers use to find a diagnostic elsewhere in a notice: the
 paragraph about a recipient, the last command of a session transcript, the sentence above a
