@@ -41,8 +41,8 @@ DAEMON_SENDER = re.compile(
     r"mail\.delivery\.system|mailmaster|\bmta\b",
     re.IGNORECASE,
 )
-# Subjects of bounces across MTAs and locales.
-# Subjects of bounces across MTAs and locales (en, de, fr, es, it, nl, pl, pt, ru, ja, zh).
+# Subjects of bounces across MTAs and locales (en, de, fr, es, it, nl, pl, pt, ru, ja, zh, ko,
+# the Nordic languages, fi, hu, cs, tr).
 BOUNCE_SUBJECT = re.compile(
     r"undeliver|not (?:be |been )?delivered|non[- ]?deliver|returned (?:mail|to sender)|"
     r"return(?:ed|ing)? (?:message|to sender)|delivery (?:status|failure|failed|problem|report|"
@@ -54,7 +54,10 @@ BOUNCE_SUBJECT = re.compile(
     r"delevery|unzustellbar|nicht zugestellt|non remis|non distribu|no entregado|"
     r"no se (?:pudo|puede) entregar|non recapitabile|onbestelbaar|niet afgeleverd|"
     r"nie dostarczono|n[ãa]o (?:foi )?entregue|недоставлен|не доставлен|"
-    r"配信|エラー|未達|不達|退信|退回|無法傳遞|无法投递",
+    r"kunde inte levereras|kunne ikke leveres|ei voitu toimittaa|nem kézbesíthető|"
+    r"nelze doručit|teslim edilemedi|"
+    r"配信|エラー|未達|不達|退信|退回|無法傳遞|无法投递|投递失败|发送失败|"
+    r"발송 ?실패|전송 ?실패|배달 ?실패|반송",
     re.IGNORECASE,
 )
 # Wording of a bounce body (matched on the whitespace-collapsed start of the notice), for
@@ -66,7 +69,11 @@ BOUNCE_WORDING = re.compile(
     r"failed (?:addresses|recipients?)|no valid recipients|user unknown|unknown user|"
     r"no such (?:user|mailbox|address)|mailbox (?:is )?full|message (?:was )?rejected|"
     r"non-?deliverable|failed to (?:send|deliver)|unable to deliver|was blocked by|"
-    r"couldn't be delivered|wasn't delivered|returning message to sender",
+    r"couldn't be delivered|wasn't delivered|returning message to sender|"
+    # the same in other locales (ja, zh, ko)
+    r"配信(?:でき|に失敗)|送信できませんでした|届きませんでした|"
+    r"投递失败|发送失败|无法(?:投递|送达)|未能(?:送达|成功发送)|没能成功发送|"
+    r"발송(?:이|에) 실패|전송(?:이|에) 실패|배달(?:되지|할 수 없)|전달되지 않",
     re.IGNORECASE,
 )
 
