@@ -34,7 +34,7 @@ from bounced import log as logging
 from bounced.config import Config
 from bounced.errors import BrokerError, StoreError
 from bounced.events import ROLE_OF, Decision, Role, SignalEvent, key_of
-from bounced.io.codec import dumps
+from bounced.io.codec import encode_event
 from bounced.io.ports import EventSink, InRecord, MessageSource, TopicPartition
 from bounced.metrics import Metrics
 from bounced.prepare import Preparer
@@ -442,7 +442,7 @@ class Daemon:
             id=ident,
             topic=topic,
             key=key_of(event).encode(),
-            value=dumps(event),
+            value=encode_event(event),
             headers=(
                 ("bounced-event-id", ident.encode()),
                 ("bounced-event-type", str(event.type).encode()),

@@ -29,6 +29,11 @@ def _default(value: Any) -> Any:
     return {name: getattr(value, name) for name in names}
 
 
+def encode_event(value: Any) -> bytes:
+    """Encode an output event: orjson's own dataclass support, the fast path of the daemon."""
+    return orjson.dumps(value)
+
+
 def dumps(value: Any) -> bytes:
     """Encode a value (dataclasses, enums, tuples, dicts) as compact JSON bytes."""
     return orjson.dumps(value, default=_default, option=orjson.OPT_PASSTHROUGH_DATACLASS)

@@ -106,6 +106,8 @@ class TrapPolicy:
     suppress: bool = True
 
     def is_trap(self, address: str) -> bool:
+        if not self.addresses and not self.domains:  # the common case: no traps configured
+            return False
         address = address.lower()
         if address in self._addresses:
             return True

@@ -9,8 +9,9 @@ that they do not depend on which input happened to cross a threshold first.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+import orjson
 
 from bounced.engine import Loaded
 from bounced.events import event_id
@@ -28,20 +29,24 @@ class Working:
         self._due: dict[tuple[str, str], int | None] = {}
         self._changed: set[tuple[str, str]] = set()
 
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        """The current document (a private copy that may be changed and then `put`)."""
+    def _slot(self, kind: str, key: str) -> tuple[str, str]:
         slot = (kind, key)
         if slot not in self._docs:
             stored = self._loaded.get(kind, key)
-            self._docs[slot] = copy.deepcopy(stored.data) if stored is not None else None
+            self._docs[slot] = stored.data if stored is not None else None
             self._due[slot] = stored.due_at if stored is not None else None
-        doc = self._docs[slot]
-        return copy.deepcopy(doc) if doc is not None else None
+        return slot
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The current document (a private copy that may be changed and then `put`)."""
+        doc = self._docs[self._slot(kind, key)]
+        # Documents are JSON: a round trip through orjson copies them an order of magnitude
+        # faster than copy.deepcopy, and this is on the path of every signal.
+        return orjson.loads(orjson.dumps(doc)) if doc is not None else None
 
     def put(self, kind: str, key: str, doc: dict[str, Any], due_at: int | None = None) -> None:
         """Replace a document (it will be written once, at the end of the batch)."""
-        slot = (kind, key)
-        self.get(kind, key)
+        slot = self._slot(kind, key)
         self._docs[slot] = doc
         self._due[slot] = due_at
         self._changed.add(slot)
