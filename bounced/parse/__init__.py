@@ -11,7 +11,8 @@ to RCPT TO command"), the reply when there is no Diagnostic-Code or one without 
 ("X-Unix; 255"), the address when Final-Recipient is a pipe or a bare domain. The notice is
 read with the same format readers as a plain-text bounce and what it says about each recipient
 fills those gaps; failing that, the sentence above the list of recipients, or the Status
-field's comment, is the diagnostic.
+field's comment, is the diagnostic. A Status that only says the MTA gave up retrying (x.4.7)
+takes the code of the remote reply that the notice quotes for the recipient.
 
 The contract: any bytes in, a `Report` out or `ParseError` raised, nothing else.
 """
@@ -181,6 +182,10 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
         entries = [_command_from_notice(e, mail.notice) for e in entries]
     if any(not e.diagnostic for e in failing):
         entries = [_lead_in(e, mail.notice) for e in entries]
+    if any(_gave_up(e) for e in failing):
+        if told is None:
+            told = _notice_entries(mail)
+        entries = _why_given_up(entries, told)
     kind = Kind.DELIVERED if all(e.action in _PASSING for e in entries) else Kind.DSN
     return Report(
         kind=kind,
@@ -245,6 +250,25 @@ def _complete(entries: list[Entry], told: list[Entry]) -> list[Entry]:
                 status=entry.status or other.status,
             )
         )
+    return out
+
+
+def _gave_up(entry: Entry) -> bool:
+    """True for a failure whose only code is x.4.7: the MTA gave up retrying, not saying why."""
+    return entry.action not in _PASSING and (entry.status or "")[1:] == ".4.7"
+
+
+def _why_given_up(entries: list[Entry], told: list[Entry]) -> list[Entry]:
+    """Entries whose status was only x.4.7 get the code of the remote host's reply that the
+    notice quotes for the same recipient (Exchange lists each attempt's reply under "Remote
+    Server returned"): that code says why the attempts failed."""
+    by_address = {e.recipient.lower(): e for e in told}
+    out = []
+    for entry in entries:
+        other = by_address.get(entry.recipient.lower()) if _gave_up(entry) else None
+        codes = F.find_statuses(other.diagnostic) if other is not None else []
+        why = next((c for c in codes if c[1:] != ".4.7" and not c.endswith(".0.0")), None)
+        out.append(entry if why is None else replace(entry, status=why))
     return out
 
 

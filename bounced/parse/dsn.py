@@ -319,10 +319,8 @@ def _comment(value: str | None) -> str:
 def _entry(group: RecipientFields, recipient: str) -> Entry:
     action_word = (group.action or "").strip().lower()
     original = F.clean_address(group.original) if group.original else None
-    status = F.find_status(group.status or "")
     diagnostic = group.diagnostic or _comment(group.status)
-    if status is None:
-        status = F.find_status(diagnostic)
+    status = F.preferred_status(F.find_status(group.status or ""), F.find_status(diagnostic))
     return make_entry(
         recipient,
         diagnostic,

@@ -176,6 +176,24 @@ def find_status(text: str) -> str | None:
     return generic
 
 
+def preferred_status(field: str | None, in_text: str | None) -> str | None:
+    """The status of a recipient: its DSN Status field, unless the diagnostic says more.
+
+    MTAs often write a generic Status (5.0.0, or a code of their own making such as 4.4.7 for
+    a message they gave up on) while the remote server's reply, quoted in the diagnostic,
+    carries the precise code. So a specific code in the diagnostic wins over a Status that is
+    x.0.0 or disagrees with it; a generic code in the diagnostic never replaces the field.
+    """
+    if in_text is None or in_text.endswith(".0.0"):
+        return field or in_text
+    return in_text
+
+
+def find_statuses(text: str) -> list[str]:
+    """Every enhanced status code of a text, in order."""
+    return [_status_of(match) for match in STATUS.finditer(text)]
+
+
 def find_reply_code(text: str) -> int | None:
     """The first SMTP reply code in a text, or None."""
     match = REPLY.search(text)

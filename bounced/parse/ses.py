@@ -113,7 +113,9 @@ def _bounce(document: dict[str, Any], common: dict[str, Any]) -> Report:
         if "@" not in address:
             continue
         diagnostic_type, diagnostic = F.split_type(str(item.get("diagnosticCode") or ""))
-        status = F.find_status(str(item.get("status") or "")) or F.find_status(diagnostic)
+        status = F.preferred_status(
+            F.find_status(str(item.get("status") or "")), F.find_status(diagnostic)
+        )
         entries.append(
             Entry(
                 recipient=address,
@@ -190,8 +192,9 @@ def _delay(document: dict[str, Any], common: dict[str, Any]) -> Report:
                 Entry(
                     recipient=address,
                     action=DsnAction.DELAYED,
-                    status=F.find_status(str(item.get("status") or ""))
-                    or F.find_status(diagnostic),
+                    status=F.preferred_status(
+                        F.find_status(str(item.get("status") or "")), F.find_status(diagnostic)
+                    ),
                     reply_code=F.find_reply_code(diagnostic),
                     diagnostic=F.collapse(diagnostic),
                     remote_mta=F.host_of(str(delay.get("reportingMTA") or "")),

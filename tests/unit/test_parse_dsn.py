@@ -139,3 +139,19 @@ def test_status_comment_is_a_diagnostic_unless_it_names_the_code() -> None:
     text = text.replace("(bad domain)", "(permanent failure)")
     ((_, entry),) = dsn.read_groups(dsn.parse_status(text))
     assert entry.diagnostic == ""
+
+
+def test_status_field_gives_way_to_the_code_of_the_reply() -> None:
+    """A generic or disagreeing Status yields to the specific code the remote reply carries."""
+    text = (
+        "Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.0.0\n"
+        "Diagnostic-Code: smtp; 550 5.7.1 Message rejected as spam\n\n"
+        "Final-Recipient: rfc822; b@example.com\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 552 5.2.2 Over quota\n\n"
+        "Final-Recipient: rfc822; c@example.com\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.0.0 No such user\n\n"
+        "Final-Recipient: rfc822; d@example.com\nAction: failed\nStatus: 5.2.1\n"
+        "Diagnostic-Code: smtp; 550 Mailbox disabled\n"
+    )
+    statuses = [entry.status for _, entry in dsn.read_groups(dsn.parse_status(text))]
+    assert statuses == ["5.7.1", "5.2.2", "5.1.1", "5.2.1"]

@@ -131,3 +131,10 @@ def test_template_paragraphs_are_not_diagnostics() -> None:
         "<a@recipient.example>: mailbox is on hold\n"
     )
     assert notice.essential(text) == "<a@recipient.example>: mailbox is on hold\n"
+
+
+def test_expired_status_takes_the_code_of_the_failed_attempts() -> None:
+    """A DSN that only says 4.4.7 (given up) gets the code of the attempts the notice quotes."""
+    (entry,) = _entries("microsoft/exchange-expired-after-attempts.eml")
+    assert entry.status == "4.4.1"
+    assert entry.diagnostic == "550 4.4.7 QUEUE.Expired; message expired"

@@ -92,3 +92,26 @@ def test_reply_code_not_taken_from_numbers_in_text() -> None:
     """A reply code is a three-digit code at the start of a reply, not any number."""
     assert F.find_reply_code("Giving up on 192.0.2.20. Remote host said: 552 full") == 552
     assert F.find_reply_code("queued 2026 for 100% sure") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "in_text", "expected"),
+    [
+        ("5.0.0", "5.7.1", "5.7.1"),  # a generic Status: the remote reply's code says more
+        ("5.1.1", "5.2.2", "5.2.2"),  # a Status that disagrees with the reply it quotes
+        ("4.5.0", "5.5.0", "5.5.0"),  # even in class: the reply is what the server said
+        ("5.1.1", "5.0.0", "5.1.1"),  # a generic code in the text never replaces the field
+        ("5.1.1", None, "5.1.1"),
+        (None, "5.0.0", "5.0.0"),
+        (None, None, None),
+    ],
+)
+def test_preferred_status(field: str | None, in_text: str | None, expected: str | None) -> None:
+    """A specific code in the diagnostic wins over a generic or disagreeing Status field."""
+    assert F.preferred_status(field, in_text) == expected
+
+
+def test_find_statuses_in_order() -> None:
+    """Every enhanced code of a text is found, in order, versions and addresses left out."""
+    text = "550 4.4.7 expired; earlier: 441 4.4.1 no answer (v2.1.3, 192.0.2.1)"
+    assert F.find_statuses(text) == ["4.4.7", "4.4.1"]
