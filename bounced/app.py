@@ -87,6 +87,7 @@ def kafka_ports(config: Config) -> tuple[MessageSource, EventSink]:
         topics=[topics.bounces, topics.complaints, topics.deliveries, topics.commands],
         client_id=kafka.client_id,
         session_timeout_ms=kafka.session_timeout_ms,
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
         heartbeat_interval_ms=max(100, kafka.session_timeout_ms // 3),
     )
     return source, KafkaSink(bootstrap=kafka.bootstrap_servers, client_id=kafka.client_id)

@@ -34,6 +34,10 @@ class KafkaConfig:
     # A member that stops heartbeating for this long is dropped from the group; the group also
     # takes about half of it to form (measured on the embedded broker, docs/kafka.md).
     session_timeout_ms: int = 10_000
+    # How long the broker may hold a fetch that has nothing new. Apache Kafka answers as soon as
+    # data arrives, whatever this is; the embedded broker answers only at the deadline, so this
+    # bounds the consume latency there (measured: 500 ms gave a p50 of 150 ms, 100 ms gave 5 ms).
+    fetch_max_wait_ms: int = 100
     partitions: int = 3  # used when bounced creates missing topics (`create_topics`)
     create_topics: bool = False
 
