@@ -85,7 +85,13 @@ def traffic(keyring: Keyring, count: int, seed: int, first: int = 0) -> list[byt
 
 
 def config_text(
-    bootstrap: str, names: dict[str, str], store: Path, secret: bytes, http_port: int
+    bootstrap: str,
+    *,
+    names: dict[str, str],
+    store: Path,
+    secret: bytes,
+    http_port: int,
+    parse_workers: int,
 ) -> str:
     topics = "\n".join(f'{role} = "{name}"' for role, name in names.items())
     return f"""
@@ -100,6 +106,7 @@ url = "sqlite:///{store}"
 [daemon]
 max_batch = 500
 fetch_timeout_ms = 20
+parse_workers = {parse_workers}
 [http]
 enabled = true
 port = {http_port}
@@ -202,7 +209,9 @@ async def bench(args: argparse.Namespace) -> None:
         store_path = Path(folder) / "state.db"
         config = Path(folder) / "bounced.toml"
         http_port = free_port()
-        config.write_text(config_text(broker.bootstrap, names, store_path, secret, http_port))
+        config.write_text(
+            config_text(broker.bootstrap, names, store_path, secret, http_port, args.parse_workers)
+        )
         async with KafkaAdmin(bootstrap=broker.bootstrap) as admin:
             await admin.ensure_topics(names.values(), PARTITIONS)
             await produce(broker.bootstrap, names["bounces"], first, rate=None)
@@ -301,6 +310,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--parse-workers", type=int, default=0, help="the daemon's daemon.parse_workers setting"
+    )
     args = parser.parse_args()
     if args.messages < 1000 or args.rate <= 0 or args.seconds <= 0:
         parser.error("--messages >= 1000, --rate and --seconds > 0")
