@@ -100,13 +100,24 @@ def prepare(
                 code="invalid-record",
                 message=str(exc),
             )
+        try:
+            signals = signals_of_record(delivery)
+        except Exception as exc:  # a rule bug must not stop the partition: dead-letter it
+            return _rejected(
+                record,
+                source,
+                when,
+                error_class=type(exc).__name__,
+                code="classify-error",
+                message=f"the record's reply could not be classified: {exc}",
+            )
         return Input(
             source=source,
             timestamp=delivery.timestamp,
             fingerprint=digest,
             origin=origin,
             record=delivery,
-            signals=signals_of_record(delivery),
+            signals=signals,
         )
     try:
         result = process(value, attributor=attributor, limits=limits)

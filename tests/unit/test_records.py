@@ -99,3 +99,23 @@ def test_a_user_unknown_bounce_becomes_a_hard_signal() -> None:
 def test_a_delivery_is_no_signal() -> None:
     """Delivered records only count; they carry no failure to classify."""
     assert signals_of_record(read_record(record(event="delivered"))) == ()
+
+
+def test_a_rule_failure_on_a_record_is_dead_lettered_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug in a classification rule turns the record into a rejection; the daemon goes on."""
+    from bounced import prepare as module
+    from bounced.io.ports import InRecord
+
+    def broken(*_: object) -> object:
+        raise RuntimeError("rule bug")
+
+    monkeypatch.setattr(module, "classify", broken)
+    item = module.prepare(
+        InRecord(topic="t", partition=0, offset=1, key=None, value=record(reply_code=550)),
+        module.DELIVERY,
+    )
+    assert item.rejection is not None
+    assert item.rejection.code == "classify-error"
+    assert item.signals == ()
