@@ -102,7 +102,7 @@ def prepare(
             )
         try:
             signals = signals_of_record(delivery)
-        except Exception as exc:  # a rule bug must not stop the partition: dead-letter it
+        except Exception as exc:  # noqa: BLE001 (a rule bug must not stop the partition)
             return _rejected(
                 record,
                 source,
