@@ -13,7 +13,6 @@ import functools
 import signal
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 from bounced import log as logging
@@ -99,7 +98,6 @@ def build_daemon(
     *,
     source: MessageSource | None = None,
     sink: EventSink | None = None,
-    parse_pool: Executor | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Daemon:
     """A daemon for a configuration; ports may be given (tests, the demo)."""
@@ -114,7 +112,6 @@ def build_daemon(
         sink=sink,
         policy=build_policy(config),
         preparer=preparer(config, attribution_config(config.attribution)),
-        parse_pool=parse_pool,
         clock=clock or time.time,
     )
 
@@ -154,18 +151,11 @@ def serve(config: Config, *, base: Path | None = None) -> int:
         fmt=str(config.log.format), level=config.log.level, redact=config.log.redact_addresses
     )
     store = open_store(config.store.url, base=base)
-    pool = (
-        ProcessPoolExecutor(max_workers=config.daemon.parse_workers)
-        if config.daemon.parse_workers > 0
-        else None
-    )
     try:
-        daemon = build_daemon(config, store, parse_pool=pool)
+        daemon = build_daemon(config, store)
         asyncio.run(run_daemon(daemon, config))
     except asyncio.CancelledError:
         return 130  # forced exit
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
         store.close()
     return 0

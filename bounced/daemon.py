@@ -25,7 +25,8 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -73,7 +74,6 @@ class Daemon:
         preparer: Preparer,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
-        parse_pool: Executor | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -84,7 +84,7 @@ class Daemon:
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.ready = False
-        self._parse_pool = parse_pool
+        self._parse_pool: ProcessPoolExecutor | None = None
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bounced-store")
         self._stopping = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
@@ -162,6 +162,8 @@ class Daemon:
             log.warning("shutdown incomplete", error=str(exc))
         finally:
             self._db.shutdown(wait=False, cancel_futures=True)
+            if self._parse_pool is not None:
+                self._parse_pool.shutdown(wait=False, cancel_futures=True)
             log.info("stopped", forced=self._forced)
 
     def _set_ready(self, *, ready: bool) -> None:
@@ -310,15 +312,26 @@ class Daemon:
     async def _prepare(self, records: list[InRecord]) -> list[engine.Input]:
         chunk = max(1, self.config.daemon.chunk)
         pieces = [records[i : i + chunk] for i in range(0, len(records), chunk)]
-        if self._parse_pool is not None:
+        workers = self.config.daemon.parse_workers
+        if workers > 0:
+            if self._parse_pool is None:
+                self._parse_pool = ProcessPoolExecutor(max_workers=workers)
             loop = asyncio.get_running_loop()
-            done = await asyncio.gather(
-                *(
-                    loop.run_in_executor(self._parse_pool, _prepare_all, self.preparer, p)
-                    for p in pieces
+            try:
+                done = await asyncio.gather(
+                    *(
+                        loop.run_in_executor(self._parse_pool, _prepare_all, self.preparer, p)
+                        for p in pieces
+                    )
                 )
-            )
-            return [item for part in done for item in part]
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): start a new pool next time and parse
+                # this batch here, so that no input is skipped.
+                log.exception("parse worker died; parsing in the daemon process for this batch")
+                self._parse_pool.shutdown(wait=False, cancel_futures=True)
+                self._parse_pool = None
+            else:
+                return [item for part in done for item in part]
         out: list[engine.Input] = []
         for piece in pieces:
             out.extend(_prepare_all(self.preparer, piece))

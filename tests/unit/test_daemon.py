@@ -231,3 +231,29 @@ async def test_second_stop_request_cancels_at_once() -> None:
     h.daemon.request_stop()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
+
+
+async def test_parse_workers_survive_a_dead_worker() -> None:
+    """Parsing in worker processes works, and a killed worker costs no input."""
+    import os
+    import signal as signals
+    from dataclasses import replace
+
+    h = Harness()
+    h.daemon.config = replace(CONFIG, daemon=replace(CONFIG.daemon, parse_workers=1))
+    h.log.append(T.bounces, POSTFIX, key=b"1")
+    task = asyncio.create_task(h.daemon.run())
+    async with asyncio.timeout(20):
+        while not h.source.started or h.source.lag() or h.store.pending(1):
+            await asyncio.sleep(0.01)
+        pool = h.daemon._parse_pool
+        assert pool is not None
+        for pid in list(pool._processes):
+            os.kill(pid, signals.SIGKILL)
+        h.log.append(T.deliveries, rate_limited("a@gmail.com"), key=b"2")
+        h.log.append(T.deliveries, rate_limited("b@gmail.com"), key=b"3")
+        while h.source.lag() or h.store.pending(1):
+            await asyncio.sleep(0.01)
+    h.daemon.request_stop()
+    await task
+    assert len(h.values(T.signals)) == 3
