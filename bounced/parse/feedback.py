@@ -126,7 +126,9 @@ def _recipients_from_original(original: Headers) -> list[str]:
 def _is_jmrp(mail: Mail) -> bool:
     if mail.original_part is None:
         return False
-    if "x-hmxmroriginalrecipient" in mail.original:
+    if mail.original_mentions("x-hmxmroriginalrecipient") and (
+        "x-hmxmroriginalrecipient" in mail.original
+    ):
         return True
     return bool(_JMRP_SENDERS.search(mail.sender) and _JMRP_SUBJECT.search(mail.subject))
 

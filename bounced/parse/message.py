@@ -15,6 +15,7 @@ from bounced.model import Headers
 from bounced.parse import fields as F
 from bounced.parse.mime import (
     DEFAULT_LIMITS,
+    DeferredHeaders,
     Limits,
     Part,
     decode_words,
@@ -289,7 +290,7 @@ class Mail:
     def body(self) -> str:
         """All readable text of the message outside returned messages (notice included)."""
         return "\n".join(
-            p.text() for p in self.parts if not p.children and p.ctype.startswith("text/")
+            p.text() for p in self.parts if p.ctype.startswith("text/") and not p.children
         )
 
     @staticmethod
@@ -304,7 +305,20 @@ class Mail:
 
     @lazy
     def original(self) -> Headers:
-        """The headers of the message that came back, wherever the report put them."""
+        """The headers of the message that came back, wherever the report put them (read
+        when first asked for)."""
+        return DeferredHeaders(self._read_original)
+
+    def original_mentions(self, name: str) -> bool:
+        """False when the returned message's header cannot hold a field of this (lower-case)
+        name: a test that spares reading its headers."""
+        part = self.original_part
+        if part is None:
+            return name in self.body.lower()
+        text = part.body if part.transfer_encoding in ("", "7bit", "8bit") else part.text()
+        return name in text[: text.find("\n\n") + 1 or len(text)].lower()
+
+    def _read_original(self) -> Headers:
         part = self.original_part
         if part is not None:
             if part.children:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bounced.errors import LimitError, ParseError
+from bounced.model import Headers
 from bounced.parse import parse
 from bounced.parse.message import Mail
 from bounced.parse.mime import (
+    DeferredHeaders,
     Limits,
     decode_bytes,
     html_to_text,
+    parse_header_block,
     parse_message,
     split_header_block,
 )
@@ -104,3 +107,20 @@ def test_html_elements_without_text_are_dropped() -> None:
     """Style, script and head elements are dropped; one left open keeps what follows."""
     html = "<html><head><title>t</title></head><body>A<style>p{}</style>B<SCRIPT>x</script >C"
     assert html_to_text(html + "<style>open").split() == ["A", "B", "C", "open"]
+
+
+def test_deferred_headers_read_once_and_equal_plain_headers() -> None:
+    """Deferred headers are read on first use only, and compare equal to the same fields."""
+    calls: list[int] = []
+
+    def read() -> Headers:
+        calls.append(1)
+        return parse_header_block("From: a@example.com\nSubject: hi\n folded")
+
+    deferred = DeferredHeaders(read)
+    assert calls == []
+    assert deferred.get("subject") == "hi folded"
+    assert deferred == Headers(fields=(("from", "a@example.com"), ("subject", "hi folded")))
+    assert Headers(fields=deferred.fields) == deferred
+    assert "from" in deferred
+    assert calls == [1]
