@@ -6,13 +6,14 @@ per character. Merging the phrases' literal beginnings into a trie (`trie`) lets
 discard a position after one or two characters, so one search over every phrase of every table
 costs about as much as one phrase. A `Scanner` then answers the question the tables ask: which
 keys (reasons, rule numbers) have a phrase in the text. It searches the merged pattern; where a
-phrase begins it tries, anchored, the patterns of the keys whose phrases can begin with those
-two characters; and it searches again one character further, so overlapping phrases of
-different keys are all found.
+phrase begins it checks the phrases that begin with those two characters (their literal
+beginning with `str.startswith`, the rest with a small pattern of its own); and it searches
+again one character further, so overlapping phrases of different keys are all found.
 
 Rule 1: a phrase is a regex fragment with bounded gaps; its literal beginning is what precedes
-the first metacharacter. A phrase ending in a space ("transaction failed ") is a whole word and
-also matches at the end of the text, since readers trim what followed the reply.
+the first metacharacter, and it may not be empty. A phrase ending in a space ("transaction
+failed ") is a whole word and also matches at the end of the text, since readers trim what
+followed the reply.
 """
 
 from __future__ import annotations
@@ -130,43 +131,35 @@ def compile_phrases(phrases: Iterable[str], flags: int = 0) -> re.Pattern[str]:
     return re.compile(trie(phrases), flags)
 
 
-def _openings(parts: list[tuple[str, str]]) -> frozenset[str] | None:
-    """The first two characters the phrases can begin with; None when some phrase has no
-    literal beginning that long (then its key is tried wherever any phrase begins)."""
-    if any(len(head) < 2 for head, _ in parts):
-        return None
-    return frozenset(head[:2] for head, _ in parts)
-
-
 class Scanner(Generic[K]):
     """Which keys of a phrase table have a phrase in a text, in one pass (module docstring).
 
-    The merged pattern is compiled at once; a key's own pattern when a phrase of that key may
-    begin somewhere for the first time (most texts need few of them)."""
+    The merged pattern is compiled at once. Where it matches, the phrases that begin with
+    the same two characters are checked in turn: their literal beginning with
+    `str.startswith`, the rest (if any) with its own small pattern, compiled when first
+    needed. Compiling a pattern per key instead cost more than all the texts of a run.
+    """
 
-    __slots__ = ("_any", "_by_opening", "_compiled", "_flags", "_sources", "_wild")
+    __slots__ = ("_any", "_by_opening", "_rests", "_single")
 
-    def __init__(self, table: Mapping[K, Iterable[str]], flags: int = 0) -> None:
+    def __init__(self, table: Mapping[K, Iterable[str]]) -> None:
         tables = {key: _parts(phrases) for key, phrases in table.items()}
-        self._flags = flags
-        self._sources = {key: _emit(parts) for key, parts in tables.items()}
-        self._compiled: dict[K, re.Pattern[str]] = {}
-        openings = {key: _openings(parts) for key, parts in tables.items()}
-        # Keys without a two-character opening are tried wherever any phrase begins.
-        self._wild = tuple(key for key, found in openings.items() if found is None)
-        by_opening: dict[str, list[K]] = {}
-        for key, found in openings.items():
-            for opening in found or ():
-                by_opening.setdefault(opening, []).append(key)
-        self._by_opening = {
-            opening: tuple(keys) + self._wild for opening, keys in by_opening.items()
-        }
-        self._any = re.compile(_emit([p for parts in tables.values() for p in parts]), flags)
+        by_opening: dict[str, list[tuple[str, str, K]]] = {}
+        for key, parts in tables.items():
+            for head, rest in parts:
+                if not head:
+                    raise ValueError(f"a phrase of {key!r} has no literal beginning: {rest!r}")
+                by_opening.setdefault(head[:2], []).append((head, rest, key))
+        self._by_opening = {opening: tuple(rows) for opening, rows in by_opening.items()}
+        # Phrases of one character before their first metacharacter ("(.{0,80}?@...").
+        self._single = any(len(opening) == 1 for opening in by_opening)
+        self._rests: dict[str, re.Pattern[str]] = {}
+        self._any = re.compile(_emit([p for parts in tables.values() for p in parts]))
 
-    def _pattern(self, key: K) -> re.Pattern[str]:
-        pattern = self._compiled.get(key)
+    def _rest(self, source: str) -> re.Pattern[str]:
+        pattern = self._rests.get(source)
         if pattern is None:
-            pattern = self._compiled[key] = re.compile(self._sources[key], self._flags)
+            pattern = self._rests[source] = re.compile(source)
         return pattern
 
     def keys_in(self, text: str) -> frozenset[K]:
@@ -175,8 +168,15 @@ class Scanner(Generic[K]):
         at = 0
         while (match := self._any.search(text, at)) is not None:
             start = match.start()
-            for key in self._by_opening.get(text[start : start + 2], self._wild):
-                if key not in found and self._pattern(key).match(text, start):
+            rows = self._by_opening.get(text[start : start + 2], ())
+            if self._single:
+                rows += self._by_opening.get(text[start], ())
+            for head, rest, key in rows:
+                if (
+                    key not in found
+                    and text.startswith(head, start)
+                    and (not rest or self._rest(rest).match(text, start + len(head)))
+                ):
                     found.add(key)
             at = start + 1
         return frozenset(found)

@@ -82,3 +82,12 @@ def test_leading_word_boundary_matches_as_written(text: str) -> None:
     """A phrase opening with a word boundary finds exactly what the plain regex finds."""
     scanner: Scanner[str] = Scanner({"a": (r"\bspam\b",)})
     assert ("a" in scanner.keys_in(text)) is bool(re.search(r"\bspam\b", text))
+
+
+def test_scanner_checks_phrases_with_a_short_or_no_literal_beginning() -> None:
+    """A phrase with one literal character before its gap is found; one with none is refused."""
+    scanner: Scanner[str] = Scanner({"a": (r"\(.{0,80}?@.{0,80}?:blocked\)",), "b": ("blocked",)})
+    assert scanner.keys_in("550 (a@example.com:blocked)") == frozenset({"a", "b"})
+    assert scanner.keys_in("550 a@example.com:blocked") == frozenset({"b"})
+    with pytest.raises(ValueError, match="no literal beginning"):
+        Scanner({"c": (r".{0,10}x",)})
