@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from bounced.classify import status
-from bounced.classify.scan import trie
+from bounced.classify.scan import finder, trie
 from bounced.model import Reason
 
 R = Reason
@@ -414,7 +414,7 @@ def _first(mta: Mta, text: str) -> Reason | None:
     if not _compiled(mta.any).search(text):
         return None
     for reason, pattern in mta.table:
-        if _compiled(pattern).search(text):
+        if finder(pattern)(text):
             return reason
     return None
 

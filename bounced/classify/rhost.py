@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
-from bounced.classify.scan import trie
+from bounced.classify.scan import finder, trie
 from bounced.model import Reason
 
 R = Reason
@@ -130,12 +129,7 @@ class Rule:
 
     def found_in(self, text: str) -> bool:
         """Whether the rule's phrase occurs in the (lower-cased) text."""
-        return _compiled(self.phrase).search(text) is not None
-
-
-@cache
-def _compiled(phrase: str) -> re.Pattern[str]:
-    return re.compile(phrase)
+        return finder(self.phrase)(text)
 
 
 def rule(  # noqa: PLR0917 - rows of a table read best as positional tuples

@@ -19,7 +19,8 @@ followed the reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from functools import cache
 from itertools import groupby
 from typing import Generic, TypeVar
 
@@ -69,6 +70,17 @@ def literal_head(phrase: str) -> tuple[str, str]:
         head.append(char)
         i += 1
     return "".join(head), phrase[i:]
+
+
+@cache
+def finder(phrase: str) -> Callable[[str], bool]:
+    """A test for a phrase: a substring test when it is plain text (most rows: no pattern to
+    compile), else its compiled pattern's search."""
+    head, rest = literal_head(phrase)
+    if not rest:
+        return lambda text: head in text
+    search = re.compile(phrase).search
+    return lambda text: search(text) is not None
 
 
 def word_phrase(phrase: str) -> str:

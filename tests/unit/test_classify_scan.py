@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bounced.classify import patterns
-from bounced.classify.scan import Scanner, alternatives, literal_head, trie, word_phrase
+from bounced.classify.scan import (
+    Scanner,
+    alternatives,
+    finder,
+    literal_head,
+    trie,
+    word_phrase,
+)
 from bounced.model import Reason
 
 R = Reason
@@ -91,3 +98,11 @@ def test_scanner_checks_phrases_with_a_short_or_no_literal_beginning() -> None:
     assert scanner.keys_in("550 a@example.com:blocked") == frozenset({"b"})
     with pytest.raises(ValueError, match="no literal beginning"):
         Scanner({"c": (r".{0,10}x",)})
+
+
+def test_finder_tests_plain_phrases_as_substrings_and_the_rest_as_patterns() -> None:
+    """A plain phrase is a substring test, escapes included; any other is a pattern search."""
+    assert finder(r"5\.7\.1 denied")("550 5.7.1 denied here")
+    assert not finder(r"5\.7\.1 denied")("550 5x7x1 denied here")
+    assert finder(r"mailbox .{0,80}?full")("mailbox of kijitora is full")
+    assert not finder("user unknown")("user")
