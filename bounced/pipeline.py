@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bounced.attribute import bind
 from bounced.classify import verdicts
 from bounced.model import UNATTRIBUTED, Attribution, AttributionSource, Report, Signal
 from bounced.parse import DEFAULT_LIMITS, Limits, ParseError, parse
@@ -32,6 +31,12 @@ def signals_of(report: Report, attribution: Attribution = UNATTRIBUTED) -> tuple
     complaint whose recipients are redacted keeps the report's signed attribution: the client is
     proven even though the address is not, and the engine counts such a reference once.
     """
+    if attribution.source is AttributionSource.SIGNED_REFERENCE:
+        # Imported here: attribution and signing cost ~10 ms of start-up, and only a signed
+        # attribution needs binding (any other is the same for every recipient).
+        from bounced.attribute import bind  # noqa: PLC0415
+    else:
+        bind = _unbound
     redacted = (
         report.feedback is not None
         and report.feedback.redacted
@@ -61,6 +66,10 @@ def signals_of(report: Report, attribution: Attribution = UNATTRIBUTED) -> tuple
         )
         for entry, verdict in verdicts(report)
     )
+
+
+def _unbound(attribution: Attribution, *_addresses: str | None) -> Attribution:
+    return attribution
 
 
 def process(
