@@ -303,15 +303,16 @@ class Part:
     __slots__ = (
         "_block",
         "_children",
+        "_content_type",
         "_headers",
         "_lowered",
+        "_params",
         "_text",
         "_walker",
         "body",
         "ctype",
         "depth",
         "limits",
-        "params",
     )
 
     def __init__(self, block: str, body: str, depth: int, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -322,16 +323,16 @@ class Part:
         self.body = body
         self.depth = depth
         self.limits = limits
-        ctype = _field_value(block, self._lowered, "content-type")
-        if ctype:
-            self.ctype, self.params = parse_params(decode_words(ctype) if "=?" in ctype else ctype)
-            if " " in self.ctype or "\t" in self.ctype:
-                # "text/plain charset=..." with the semicolon missing: keep the type.
-                self.ctype = self.ctype.split()[0]
-            if "/" not in self.ctype:
-                self.ctype = "text/plain"
-        else:
-            self.ctype, self.params = "text/plain", {}
+        value = _field_value(block, self._lowered, "content-type")
+        if "=?" in value:
+            value = decode_words(value)
+        self._content_type = value
+        self._params: dict[str, str] | None = None  # read when first asked for
+        ctype = value.partition(";")[0].strip().lower()
+        if " " in ctype or "\t" in ctype:
+            # "text/plain charset=..." with the semicolon missing: keep the type.
+            ctype = ctype.split()[0]
+        self.ctype = ctype if "/" in ctype else "text/plain"
         self._children: list[Part] = []
         self._walker: Walker | None = None
         self._text: str | None = None
@@ -342,6 +343,14 @@ class Part:
         if self._headers is None:
             self._headers = parse_header_block(self._block, self.limits)
         return self._headers
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The parameters of the Content-Type field, names lower-cased (parsed on first use:
+        most parts are never asked for theirs)."""
+        if self._params is None:
+            self._params = parse_params(self._content_type)[1]
+        return self._params
 
     @property
     def block(self) -> str:
