@@ -24,7 +24,6 @@ category) or a full mailbox.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bounced.classify.categories import ADDRESS_REASONS
@@ -39,18 +38,18 @@ P = Provider
 class ReplyRule:
     """A provider reply and the category it belongs to."""
 
-    pattern: re.Pattern[str]
+    pattern: str  # regex source, found through `SCANNER` (never compiled on its own)
     category: Category
     documented: bool  # Rule 3: the provider documents this reply (codes, exact texts)
     providers: frozenset[Provider] = frozenset()  # empty: any provider
 
 
 def _doc(pattern: str, category: Category, *only: Provider) -> ReplyRule:
-    return ReplyRule(re.compile(pattern), category, documented=True, providers=frozenset(only))
+    return ReplyRule(pattern, category, documented=True, providers=frozenset(only))
 
 
 def _wording(pattern: str, category: Category, *only: Provider) -> ReplyRule:
-    return ReplyRule(re.compile(pattern), category, documented=False, providers=frozenset(only))
+    return ReplyRule(pattern, category, documented=False, providers=frozenset(only))
 
 
 RULES: tuple[ReplyRule, ...] = (
@@ -130,7 +129,7 @@ _DEFAULT_ACTION = {
     C.AUTH: Action.ALERT,
 }
 # Row number -> its pattern, scanned in one pass.
-SCANNER: Scanner[int] = Scanner({i: (row.pattern.pattern,) for i, row in enumerate(RULES)})
+SCANNER: Scanner[int] = Scanner({i: (row.pattern,) for i, row in enumerate(RULES)})
 
 
 def category_of(text: str, provider: Provider, reason: Reason) -> tuple[Category, Action] | None:

@@ -21,8 +21,6 @@ role addresses such as postmaster@.
 
 from __future__ import annotations
 
-import email
-import logging
 import re
 
 from bounced.model import DsnAction, Entry
@@ -106,9 +104,6 @@ _TIERS = (
     re.compile(r"<(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + ")>", re.ASCII),
     re.compile(_BOUNDARY + r"(?P<addr>" + F.LOCAL + "@" + F.DOMAIN + ")", re.ASCII),
 )
-# flufl.bounce logs its detectors' failures; they are handled here, not printed.
-logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
-logging.getLogger("flufl.bounce").propagate = False
 _ROLE = re.compile(
     r"^(?:mailer-daemon|postmaster|abuse|noreply|no-reply|root|hostmaster|webmaster|"
     r"administrator|admin|support|help|security|info)@",
@@ -236,8 +231,18 @@ def library_recipients(mail: Mail) -> list[Entry]:
         return []
     if source.count("\n") > _LIBRARY_MAX_LINES:
         return []  # its detectors walk the lines once per part and line: quadratic time
-    # Imported here: it costs ~18 ms at startup and most runs never need it.
+    # Imported here: flufl.bounce, the standard library's email package and logging cost
+    # ~25 ms at startup, and most runs never need them.
+    import email  # noqa: PLC0415
+    import logging  # noqa: PLC0415
+
     from flufl.bounce import all_failures  # noqa: PLC0415
+
+    # flufl.bounce logs its detectors' failures; they are handled here, not printed.
+    log = logging.getLogger("flufl.bounce")
+    if log.propagate:
+        log.addHandler(logging.NullHandler())
+        log.propagate = False
 
     try:
         message = email.message_from_string(source)
