@@ -290,6 +290,14 @@ class DeferredHeaders(Headers):
     def __hash__(self) -> int:
         return hash(self.fields)
 
+    def __reduce__(self) -> tuple[Callable[..., Headers], tuple[tuple[tuple[str, str], ...]]]:
+        # Pickled and copied as the plain headers they stand for, not with their source.
+        return _plain_headers, (self.fields,)
+
+
+def _plain_headers(fields: tuple[tuple[str, str], ...]) -> Headers:
+    return Headers(fields=fields)
+
 
 class Part:
     """One MIME entity: headers, a raw body, and children for multipart and message/* types.

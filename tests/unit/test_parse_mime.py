@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from bounced.errors import LimitError, ParseError
@@ -124,3 +126,6 @@ def test_deferred_headers_read_once_and_equal_plain_headers() -> None:
     assert Headers(fields=deferred.fields) == deferred
     assert "from" in deferred
     assert calls == [1]
+    copied = pickle.loads(pickle.dumps(deferred))  # noqa: S301 - our own bytes
+    assert type(copied) is Headers
+    assert copied == deferred
