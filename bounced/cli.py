@@ -226,8 +226,8 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
         shown = _relative(path, root)
         record: dict[str, Any]
         try:
-            with open(path, "rb") as file:
-                raw = file.read()
+            with open(path, "rb", buffering=0) as file:  # one read: no buffer needed
+                raw = file.readall()
             result = process(raw)
         except OSError as exc:
             record = {"path": shown, "error": f"cannot read: {exc.strerror or exc}"}
