@@ -210,7 +210,14 @@ async def bench(args: argparse.Namespace) -> None:
         config = Path(folder) / "bounced.toml"
         http_port = free_port()
         config.write_text(
-            config_text(broker.bootstrap, names, store_path, secret, http_port, args.parse_workers)
+            config_text(
+                broker.bootstrap,
+                names=names,
+                store=store_path,
+                secret=secret,
+                http_port=http_port,
+                parse_workers=args.parse_workers,
+            )
         )
         async with KafkaAdmin(bootstrap=broker.bootstrap) as admin:
             await admin.ensure_topics(names.values(), PARTITIONS)
