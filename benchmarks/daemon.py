@@ -92,6 +92,7 @@ def config_text(
     secret: bytes,
     http_port: int,
     parse_workers: int,
+    max_batch: int,
 ) -> str:
     topics = "\n".join(f'{role} = "{name}"' for role, name in names.items())
     return f"""
@@ -104,7 +105,7 @@ session_timeout_ms = 4000
 [store]
 url = "sqlite:///{store}"
 [daemon]
-max_batch = 500
+max_batch = {max_batch}
 fetch_timeout_ms = 20
 parse_workers = {parse_workers}
 [http]
@@ -217,6 +218,7 @@ async def bench(args: argparse.Namespace) -> None:
                 secret=secret,
                 http_port=http_port,
                 parse_workers=args.parse_workers,
+                max_batch=args.max_batch,
             )
         )
         async with KafkaAdmin(bootstrap=broker.bootstrap) as admin:
@@ -317,6 +319,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--max-batch", type=int, default=500, help="daemon.max_batch")
     parser.add_argument(
         "--parse-workers", type=int, default=0, help="the daemon's daemon.parse_workers setting"
     )
