@@ -89,6 +89,7 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
         self._forced = False
+        self._writer: asyncio.Task[None] | None = None
         self._positions: dict[TopicPartition, int | None] = {}
         self._lock = asyncio.Lock()
         # One prepared batch may wait while the previous one is stored: parsing (CPU) overlaps
@@ -123,10 +124,10 @@ class Daemon:
             log.info("started", group=self.config.kafka.group_id)
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._consume_loop())
-                tasks.create_task(self._write_loop())
+                self._writer = tasks.create_task(self._write_loop())
                 tasks.create_task(self._every(self.config.daemon.tick_seconds, self._tick))
                 tasks.create_task(self._every(self.config.daemon.prune_seconds, self._prune))
-        except StoppingError:
+        except* StoppingError:  # a stop while a dependency was failing: not an error
             pass
         finally:
             await self._shutdown()
@@ -149,17 +150,23 @@ class Daemon:
         return self._stopping.is_set()
 
     async def _shutdown(self) -> None:
-        """Drain the outbox and leave the group, within the timeout. The store stays open: it
-        belongs to whoever built the daemon."""
+        """Drain the outbox, leave the group and close the producer, each within the shutdown
+        timeout, and each even if the one before failed. The store stays open: it belongs to
+        whoever built the daemon. A forced exit skips all three."""
         self._set_ready(ready=False)
         try:
             if not self._forced:
-                async with asyncio.timeout(self.config.daemon.shutdown_timeout_seconds):
-                    await self._drain_outbox(retry=False)
-                    await self.source.stop()
-                    await self.sink.stop()
-        except (TimeoutError, BrokerError, StoreError, StoppingError) as exc:
-            log.warning("shutdown incomplete", error=str(exc))
+                steps: list[Callable[[], Awaitable[None]]] = [
+                    lambda: self._drain_outbox(retry=False),
+                    self.source.stop,
+                    self.sink.stop,
+                ]
+                for step in steps:
+                    try:
+                        async with asyncio.timeout(self.config.daemon.shutdown_timeout_seconds):
+                            await step()
+                    except (TimeoutError, BrokerError, StoreError, StoppingError) as exc:
+                        log.warning("shutdown step incomplete", error=str(exc) or "timed out")
         finally:
             self._db.shutdown(wait=False, cancel_futures=True)
             if self._parse_pool is not None:
@@ -234,7 +241,10 @@ class Daemon:
         return found
 
     async def _revoked(self, partitions: set[TopicPartition]) -> None:
-        await self._prepared.join()  # every prepared batch is stored first
+        if self._writer is not None and not self._writer.done():
+            await self._prepared.join()  # every prepared batch is stored first
+        # (With the writer gone, queued batches are dropped unstored: their offsets did not
+        # advance, so whoever owns the partitions next reads them again.)
         async with self._lock:
             for tp in partitions:
                 self._positions.pop(tp, None)
@@ -245,24 +255,24 @@ class Daemon:
     async def _consume_loop(self) -> None:
         """Fetch and prepare batches; the writer stores them while the next one is prepared."""
         settings = self.config.daemon
-        try:
-            while not self.stopping:
-                batch = await self._retry(
-                    "broker",
-                    lambda: self.source.fetch(settings.max_batch, settings.fetch_timeout_ms),
-                )
-                batch = {tp: rs for tp, rs in batch.items() if tp in self._positions and rs}
-                if not batch:
-                    continue
-                started = time.perf_counter()
-                records = [r for rs in batch.values() for r in rs]
-                for r in records:
-                    self.metrics.consumed.labels(r.topic).inc()
-                self.metrics.counts.consumed += len(records)
-                inputs = await self._prepare(records)
-                await self._prepared.put((batch, inputs, started))
-        finally:
-            await self._prepared.put(None)  # the writer finishes what is queued, then stops
+        while not self.stopping:
+            batch = await self._retry(
+                "broker",
+                lambda: self.source.fetch(settings.max_batch, settings.fetch_timeout_ms),
+            )
+            batch = {tp: rs for tp, rs in batch.items() if tp in self._positions and rs}
+            if not batch:
+                continue
+            started = time.perf_counter()
+            records = [r for rs in batch.values() for r in rs]
+            for r in records:
+                self.metrics.consumed.labels(r.topic).inc()
+            self.metrics.counts.consumed += len(records)
+            inputs = await self._prepare(records)
+            await self._prepared.put((batch, inputs, started))
+        # A graceful stop: the writer finishes what is queued, then stops. (When the loop is
+        # cancelled or fails instead, the task group cancels the writer as well.)
+        await self._prepared.put(None)
 
     async def _write_loop(self) -> None:
         """Store and produce prepared batches, in order, one at a time."""

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +292,52 @@ async def test_outputs_match_schemas_and_expectations(
     assert "invalid-record" in codes
     assert len(dead) == 6  # five malformed inputs of the generator and the bad command
     assert daemon.metrics.counts.duplicates == 1  # the bounce delivered twice
+
+
+class _StalledSink:
+    """A real producer whose sends never complete: the process will die before it produces."""
+
+    def __init__(self, inner: KafkaSink) -> None:
+        self.inner = inner
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def send(self, records: list[OutboxRecord]) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_outbox_is_drained_after_a_crash_between_commit_and_produce(
+    bootstrap: str, admin: KafkaAdmin, topics: Callable[..., Awaitable[list[str]]], tmp_path: Path
+) -> None:
+    """Events committed but not produced before a crash are produced by the next start."""
+    names = await setup_topics(topics)
+    loaded = load_config(write_config(tmp_path / "b.toml", bootstrap, names, tmp_path / "s.db"))
+    config = replace(loaded, daemon=replace(loaded.daemon, shutdown_timeout_seconds=3.0))
+    await produce_traffic(bootstrap, names, mails=20)
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        first = build_daemon(config, store, sink=_StalledSink(KafkaSink(bootstrap=bootstrap)))
+        task = asyncio.create_task(first.run())
+        async with asyncio.timeout(60):
+            while not first.ready or not store.pending(1):
+                await asyncio.sleep(0.05)
+        task.cancel()  # the process dies between the commit and the produce
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        stored = {r.id for r in store.pending(100_000)}
+        assert not await admin.records(names["signals"])  # nothing was produced
+        second = build_daemon(config, store)
+        task = asyncio.create_task(second.run())
+        async with asyncio.timeout(60):
+            while not second.ready or store.pending(1):
+                await asyncio.sleep(0.05)
+        second.request_stop()
+        await task
+    finally:
+        store.close()
+    produced = set(await output_ids(admin, names))
+    assert stored <= produced
