@@ -20,7 +20,7 @@ reloads and calls `step` again on the same inputs, which yields the same ids.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bounced.commands import Command
@@ -90,6 +90,9 @@ class Batch:
     signals: Sequence[Tipped] = ()
     records: Sequence[Recorded] = ()
     commands: Sequence[Commanded] = ()
+    # What the batch adds to the counters, computed once by `step` for the store; the policy
+    # reads the same increments to include the batch in its windows.
+    counters: Sequence[CounterDelta] = ()
 
 
 @dataclass(slots=True, kw_only=True)
@@ -229,7 +232,7 @@ def step(policy: Policy, inputs: Sequence[Input], loaded: Loaded, now: float) ->
         out.counters.extend(deltas_for_signal(t.signal, t.input.timestamp))
     for r in batch.records:
         out.counters.extend(deltas_for_record(r.record))
-    decided = policy.decide(batch, loaded, now)
+    decided = policy.decide(replace(batch, counters=tuple(out.counters)), loaded, now)
     out.counters.extend(decided.counters)
     out.writes.extend(decided.writes)
     out.events.extend((_role(d), d.id, d) for d in decided.decisions)

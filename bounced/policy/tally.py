@@ -26,11 +26,8 @@ from bounced.policy.config import PolicyConfig
 from bounced.policy.figures import Counts
 from bounced.records import DeliveryEvent
 from bounced.state.counters import (
-    RECORD_METRICS,
     bucket_of,
-    deltas_for_signal,
     deltas_for_trap,
-    subjects,
 )
 from bounced.store.ports import CounterDelta, WindowQuery
 
@@ -76,8 +73,10 @@ class BatchView:
     @classmethod
     def of(cls, batch: Batch, policy: PolicyConfig, *, counting: bool = True) -> BatchView:
         """The batch's facts; with `counting`, also what they add to each subject's counters
-        (the same increments the engine stores: bounced/state/counters.py)."""
+        (`batch.counters`: the increments the engine computed once and stores)."""
         view = cls(counting=counting)
+        if counting:
+            view._add(batch.counters)
         traps = policy.traps
         for t in batch.signals:
             s = t.signal
@@ -97,8 +96,6 @@ class BatchView:
                     trap=trap,
                 )
             )
-            if counting:
-                view._add(deltas_for_signal(s, t.input.timestamp))
             if trap and proven and t.input.record is None:  # a record counts its own hit
                 view._trap(who.client, who.sending_ip, str(s.provider), t.input.timestamp)
         for r in batch.records:
@@ -118,12 +115,6 @@ class BatchView:
                     trap=trap,
                 )
             )
-            if counting:
-                bucket = bucket_of(rec.timestamp)
-                metrics = RECORD_METRICS[rec.event]
-                for subject in subjects(rec.client, rec.sending_ip, provider):
-                    into = view.deltas.setdefault(subject, [])
-                    into.extend((bucket, metric, 1) for metric in metrics)
             if trap and rec.event is not DeliveryEvent.DEFERRED:
                 view._trap(rec.client, rec.sending_ip, provider, rec.timestamp)
         view.facts.sort(key=lambda f: f.order)
