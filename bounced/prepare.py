@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from bounced.classify import classify
 from bounced.commands import read_command
 from bounced.engine import Input, Rejection
 from bounced.errors import ParseError, ValidationError
@@ -27,7 +26,7 @@ from bounced.model import (
     Signal,
 )
 from bounced.parse import DEFAULT_LIMITS, Limits
-from bounced.pipeline import Attributor, process
+from bounced.pipeline import Attributor, process, signals_of
 from bounced.records import DeliveryEvent, DeliveryRecord, read_record
 
 BOUNCE = "bounce"
@@ -167,7 +166,6 @@ def signals_of_record(delivery: DeliveryRecord) -> tuple[Signal, ...]:
         remote_mta=delivery.mx_host,
     )
     report = Report(kind=Kind.DSN, format="delivery-record", entries=(entry,))
-    verdict = classify(entry, report)
     attribution = Attribution(
         client=delivery.client,
         campaign=delivery.campaign,
@@ -176,19 +174,4 @@ def signals_of_record(delivery: DeliveryRecord) -> tuple[Signal, ...]:
         message_id=delivery.message_id,
         source=AttributionSource.DELIVERY_LOG,
     )
-    return (
-        Signal(
-            recipient=delivery.recipient,
-            kind=Kind.DSN,
-            reason=verdict.reason,
-            category=verdict.category,
-            action=verdict.action,
-            hard=verdict.hard,
-            status=verdict.status,
-            reply_code=verdict.reply_code,
-            provider=verdict.provider,
-            diagnostic=entry.diagnostic,
-            remote_mta=delivery.mx_host,
-            attribution=attribution,
-        ),
-    )
+    return signals_of(report, attribution)

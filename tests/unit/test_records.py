@@ -111,7 +111,7 @@ def test_a_rule_failure_on_a_record_is_dead_lettered_not_raised(
     def broken(*_: object) -> object:
         raise RuntimeError("rule bug")
 
-    monkeypatch.setattr(module, "classify", broken)
+    monkeypatch.setattr(module, "signals_of", broken)
     item = module.prepare(
         InRecord(topic="t", partition=0, offset=1, key=None, value=record(reply_code=550)),
         module.DELIVERY,
