@@ -8,6 +8,7 @@ immutable, slotted and keyword-only so that they are cheap to build and safe to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -111,11 +112,38 @@ class FeedbackType(StrEnum):
     OPT_OUT = "opt-out"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Headers:
-    """Header fields in order, names lower-cased, values unfolded and decoded."""
+    """Header fields in order, names lower-cased, values unfolded and decoded.
 
-    fields: tuple[tuple[str, str], ...] = ()
+    `Headers.deferred(read)` stands for fields that are read from their source only when first
+    asked for: the headers of a returned message are long (Received chains, DKIM signatures) and
+    often never looked at. Either kind compares equal to any `Headers` with the same fields, and
+    is pickled as the plain fields. Treated as immutable.
+    """
+
+    __slots__ = ("_fields", "_read")
+
+    def __init__(self, *, fields: tuple[tuple[str, str], ...] = ()) -> None:
+        self._fields: tuple[tuple[str, str], ...] | None = fields
+        self._read: Callable[[], Headers] | None = None
+
+    @staticmethod
+    def deferred(read: Callable[[], Headers]) -> Headers:
+        """Headers that `read()` supplies when first asked for (called at most once)."""
+        out = Headers()
+        out._fields = None
+        out._read = read
+        return out
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        found = self._fields
+        if found is None:
+            read = self._read
+            assert read is not None  # noqa: S101 - set until the fields are read
+            found = self._fields = read().fields
+            self._read = None
+        return found
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a field (name in lower case), or `default`."""
@@ -133,6 +161,24 @@ class Headers:
 
     def __bool__(self) -> bool:
         return bool(self.fields)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Headers):
+            return NotImplemented
+        return self.fields == other.fields
+
+    def __hash__(self) -> int:
+        return hash(self.fields)
+
+    def __repr__(self) -> str:
+        return f"Headers(fields={self.fields!r})"
+
+    def __reduce__(self) -> tuple[Callable[..., Headers], tuple[tuple[tuple[str, str], ...]]]:
+        return _headers_of, (self.fields,)
+
+
+def _headers_of(fields: tuple[tuple[str, str], ...]) -> Headers:
+    return Headers(fields=fields)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,7 +20,6 @@ import base64
 import binascii
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bounced.errors import LimitError, ParseError
@@ -256,47 +255,6 @@ def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
         if colon and 0 < len(name) <= 200:
             fields.append((name.strip().lower(), value.strip()))
     return Headers(fields=tuple(fields))
-
-
-class DeferredHeaders(Headers):
-    """Headers that are read from their source only when first asked for.
-
-    The headers of a returned message are long (Received chains, DKIM signatures) and often
-    never read: only attribution and the full JSON output look at them. Equal to any `Headers`
-    with the same fields.
-    """
-
-    __slots__ = ("_fields", "_read")
-    _fields: tuple[tuple[str, str], ...] | None
-    _read: Callable[[], Headers] | None
-
-    def __init__(self, read: Callable[[], Headers]) -> None:
-        object.__setattr__(self, "_read", read)
-        object.__setattr__(self, "_fields", None)
-
-    @property
-    def fields(self) -> tuple[tuple[str, str], ...]:
-        found = self._fields
-        if found is None:
-            assert self._read is not None  # noqa: S101 - set until the fields are read
-            found = self._read().fields
-            object.__setattr__(self, "_fields", found)
-            object.__setattr__(self, "_read", None)
-        return found
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Headers) and self.fields == other.fields
-
-    def __hash__(self) -> int:
-        return hash(self.fields)
-
-    def __reduce__(self) -> tuple[Callable[..., Headers], tuple[tuple[tuple[str, str], ...]]]:
-        # Pickled and copied as the plain headers they stand for, not with their source.
-        return _plain_headers, (self.fields,)
-
-
-def _plain_headers(fields: tuple[tuple[str, str], ...]) -> Headers:
-    return Headers(fields=fields)
 
 
 class Part:

@@ -11,7 +11,6 @@ from bounced.model import Headers
 from bounced.parse import parse
 from bounced.parse.message import Mail
 from bounced.parse.mime import (
-    DeferredHeaders,
     Limits,
     decode_bytes,
     html_to_text,
@@ -119,7 +118,7 @@ def test_deferred_headers_read_once_and_equal_plain_headers() -> None:
         calls.append(1)
         return parse_header_block("From: a@example.com\nSubject: hi\n folded")
 
-    deferred = DeferredHeaders(read)
+    deferred = Headers.deferred(read)
     assert calls == []
     assert deferred.get("subject") == "hi folded"
     assert deferred == Headers(fields=(("from", "a@example.com"), ("subject", "hi folded")))

@@ -16,13 +16,13 @@ from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import fields as F
 from bounced.parse import notice
 from bounced.parse.entry import make_entry
-from bounced.parse.formats.base import Registry
+from bounced.parse.formats.base import Format, Registry
 from bounced.parse.message import Mail
 from bounced.parse.notice import Hint
 
 R = Reason
 REGISTRY = Registry()
-FORMATS = REGISTRY.formats
+FORMATS: list[Format] = REGISTRY.formats
 
 _BEGIN = re.compile(
     r"^Delivery to the following recipients? (?:failed|has been delayed)|^\*\* ", re.M

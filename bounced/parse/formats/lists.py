@@ -12,13 +12,13 @@ import re
 from bounced.model import Entry, Reason
 from bounced.parse import fields as F
 from bounced.parse.entry import make_entry
-from bounced.parse.formats.base import Registry
+from bounced.parse.formats.base import Format, Registry
 from bounced.parse.message import Mail
 from bounced.parse.notice import Hint, hint_of
 
 R = Reason
 REGISTRY = Registry()
-FORMATS = REGISTRY.formats
+FORMATS: list[Format] = REGISTRY.formats
 
 # --- fml --------------------------------------------------------------------------------------
 # fml 4 (www.fml.org) error notices: the subject or the text names the refusal; the list

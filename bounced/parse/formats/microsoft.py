@@ -16,13 +16,13 @@ from bounced.model import Entry, Reason
 from bounced.parse import fields as F
 from bounced.parse import notice
 from bounced.parse.entry import make_entry
-from bounced.parse.formats.base import Registry, received_has
+from bounced.parse.formats.base import Format, Registry, received_has
 from bounced.parse.message import Mail
 from bounced.parse.notice import Hint, Layout
 
 R = Reason
 REGISTRY = Registry()
-FORMATS = REGISTRY.formats
+FORMATS: list[Format] = REGISTRY.formats
 _ADDR = F.LOCAL + "@" + F.DOMAIN
 
 # --- Exchange 2007 and later, Office 365 ------------------------------------------------------

@@ -13,13 +13,13 @@ from bounced.model import Entry, Reason
 from bounced.parse import fields as F
 from bounced.parse import notice
 from bounced.parse.entry import make_entry
-from bounced.parse.formats.base import Registry
+from bounced.parse.formats.base import Format, Registry
 from bounced.parse.message import Mail
 from bounced.parse.notice import Layout, read_layout
 
 R = Reason
 REGISTRY = Registry()
-FORMATS = REGISTRY.formats
+FORMATS: list[Format] = REGISTRY.formats
 _ADDR = F.LOCAL + "@" + F.DOMAIN
 
 # --- Yahoo ------------------------------------------------------------------------------------

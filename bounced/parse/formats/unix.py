@@ -16,13 +16,13 @@ from bounced.model import DsnAction, Entry, Reason
 from bounced.parse import dsn, notice
 from bounced.parse import fields as F
 from bounced.parse.entry import make_entry
-from bounced.parse.formats.base import Registry, any_header, received_has, words
+from bounced.parse.formats.base import Format, Registry, any_header, received_has, words
 from bounced.parse.message import Mail
 from bounced.parse.notice import Hint, Layout
 
 R = Reason
 REGISTRY = Registry()
-FORMATS = REGISTRY.formats
+FORMATS: list[Format] = REGISTRY.formats
 
 _ADDR = F.LOCAL + "@" + F.DOMAIN
 
