@@ -7,13 +7,15 @@ repeated `--repeat` times: `bounced parse --format scorer` (output to /dev/null)
 (Debian's libsisimai-perl) through a five-line Perl driver that makes Sisimai parse every file
 and counts the results. Process start-up is included for both, as a user would see it. Each is
 run `--runs` times and the best run is kept (the machine is shared; the best run is the least
-disturbed one). Prints messages per second for both and the ratio.
+disturbed one). Prints messages per second for both and the ratio, from wall-clock time, and
+the CPU time (user + system) of the same best runs, which a busy machine disturbs less.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,13 +40,24 @@ def files_of(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix == ".eml")
 
 
-def timed(command: list[str], runs: int) -> float:
-    best = float("inf")
+def timed(command: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """The best wall-clock time of `runs` runs, and the CPU time of the least CPU-hungry run."""
+    best, cpu = float("inf"), float("inf")
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
+        )
         best = min(best, time.perf_counter() - started)
-    return best
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = min(cpu, used)
+    return best, cpu
+
+
+def report(name: str, count: int, wall: float, cpu: float) -> None:
+    print(f"{name:<26} {wall:6.2f} s  {count / wall:8,.0f} messages/s   (CPU {cpu:5.2f} s)")
 
 
 def main() -> int:
@@ -78,12 +91,10 @@ def main() -> int:
             check=True,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
         )
-        ours = timed(
-            [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)],
-            args.runs,
-        )
+        command = [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)]
         print(f"corpus: {len(files)} files x {args.repeat} = {count} messages, one core")
-        print(f"bounced parse:  {ours:6.2f} s  {count / ours:8,.0f} messages/s")
+        ours = timed(command, args.runs)
+        report("bounced parse:", count, *ours)
         perl = shutil.which("perl")
         has_sisimai = (
             perl
@@ -104,8 +115,11 @@ def main() -> int:
             text=True,
             check=False,
         ).stdout.strip()
-        print(f"Sisimai {version}:  {theirs:6.2f} s  {count / theirs:8,.0f} messages/s")
-        print(f"ratio: bounced is {theirs / ours:.1f}x Sisimai (target >= 5x)")
+        report(f"Sisimai {version}:", count, *theirs)
+        print(
+            f"ratio: bounced is {theirs[0] / ours[0]:.1f}x Sisimai (CPU {theirs[1] / ours[1]:.1f}x)"
+        )
+        print("target: >= 5x")
     return 0
 
 
