@@ -1,14 +1,14 @@
-"""Many phrases, one pass: regexes of phrase tables merged into a character trie.
+"""Many phrases, one pass: phrase tables as a character trie, or as an Aho-Corasick automaton.
 
 Theory of operation: Python's regular expression engine tries the alternatives of a pattern one
 by one at every position of the text, so a table of hundreds of phrases costs hundreds of tries
 per character. Merging the phrases' literal beginnings into a trie (`trie`) lets the engine
-discard a position after one or two characters, so one search over every phrase of every table
-costs about as much as one phrase. A `Scanner` then answers the question the tables ask: which
-keys (reasons, rule numbers) have a phrase in the text. It searches the merged pattern; where a
-phrase begins it checks the phrases that begin with those two characters (their literal
-beginning with `str.startswith`, the rest with a small pattern of its own); and it searches
-again one character further, so overlapping phrases of different keys are all found.
+discard a position after one or two characters; that serves the smaller tables (MTA markers,
+remote hosts). A `Scanner` answers the question the large reply tables ask, which keys
+(reasons, rule numbers) have a phrase in the text, without the regex engine: the literal
+beginnings of all phrases go into an Aho-Corasick automaton that finds every occurrence of
+every beginning, overlapping ones included, in one pass in C; where one occurs, the rest of
+each phrase that begins so is matched right after it with a small pattern of its own.
 
 Rule 1: a phrase is a regex fragment with bounded gaps; its literal beginning is what precedes
 the first metacharacter, and it may not be empty. A phrase ending in a space ("transaction
@@ -22,7 +22,9 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from functools import cache
 from itertools import groupby
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import ahocorasick
 
 K = TypeVar("K", bound=Hashable)
 
@@ -146,27 +148,29 @@ def compile_phrases(phrases: Iterable[str], flags: int = 0) -> re.Pattern[str]:
 class Scanner(Generic[K]):
     """Which keys of a phrase table have a phrase in a text, in one pass (module docstring).
 
-    The merged pattern is compiled at once. Where it matches, the phrases that begin with
-    the same two characters are checked in turn: their literal beginning with
-    `str.startswith`, the rest (if any) with its own small pattern, compiled when first
-    needed. Compiling a pattern per key instead cost more than all the texts of a run.
+    The phrases' literal beginnings go into an Aho-Corasick automaton (pyahocorasick, in C),
+    which reports every occurrence of every beginning in one pass over the text, overlapping
+    ones included, at a cost that does not grow with the number of phrases. Where a beginning
+    occurs, the rest of each phrase that has it (if any) is matched right after it with its own
+    small pattern, compiled when first needed.
     """
 
-    __slots__ = ("_any", "_by_opening", "_rests", "_single")
+    __slots__ = ("_automaton", "_rests")
 
     def __init__(self, table: Mapping[K, Iterable[str]]) -> None:
-        tables = {key: _parts(phrases) for key, phrases in table.items()}
-        by_opening: dict[str, list[tuple[str, str, K]]] = {}
-        for key, parts in tables.items():
-            for head, rest in parts:
+        by_head: dict[str, list[tuple[str, K]]] = {}
+        for key, phrases in table.items():
+            for head, rest in _parts(phrases):
                 if not head:
                     raise ValueError(f"a phrase of {key!r} has no literal beginning: {rest!r}")
-                by_opening.setdefault(head[:2], []).append((head, rest, key))
-        self._by_opening = {opening: tuple(rows) for opening, rows in by_opening.items()}
-        # Phrases of one character before their first metacharacter ("(.{0,80}?@...").
-        self._single = any(len(opening) == 1 for opening in by_opening)
+                rows = by_head.setdefault(head, [])
+                if (rest, key) not in rows:
+                    rows.append((rest, key))
+        self._automaton: Any = ahocorasick.Automaton()
+        for head, rows in by_head.items():
+            self._automaton.add_word(head, tuple(rows))
+        self._automaton.make_automaton()
         self._rests: dict[str, re.Pattern[str]] = {}
-        self._any = re.compile(_emit([p for parts in tables.values() for p in parts]))
 
     def _rest(self, source: str) -> re.Pattern[str]:
         pattern = self._rests.get(source)
@@ -177,18 +181,9 @@ class Scanner(Generic[K]):
     def keys_in(self, text: str) -> frozenset[K]:
         """Every key one of whose phrases the text holds."""
         found: set[K] = set()
-        at = 0
-        while (match := self._any.search(text, at)) is not None:
-            start = match.start()
-            rows = self._by_opening.get(text[start : start + 2], ())
-            if self._single:
-                rows += self._by_opening.get(text[start], ())
-            for head, rest, key in rows:
-                if (
-                    key not in found
-                    and text.startswith(head, start)
-                    and (not rest or self._rest(rest).match(text, start + len(head)))
-                ):
+        rows: tuple[tuple[str, K], ...]
+        for end, rows in self._automaton.iter(text):
+            for rest, key in rows:
+                if key not in found and (not rest or self._rest(rest).match(text, end + 1)):
                     found.add(key)
-            at = start + 1
         return frozenset(found)
