@@ -18,10 +18,10 @@ ADDRESS = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])(" + LOCAL + "@" + DOMAIN + "
 _WHOLE_ADDRESS = re.compile(LOCAL + "@" + DOMAIN)  # Unicode too: SMTPUTF8 fields (RFC 6533)
 # Enhanced status code (RFC 3463): class.subject.detail; detail up to three digits. Not part of
 # a longer dotted number (an IP address, a version "v2.1.3").
-STATUS = re.compile(r"(?<![\d.vV])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
+STATUS = re.compile(r"([245])(?<![\d.vV][245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
 # An SMTP reply code at the start of a reply ("550 ", "550-", "550 5.1.1"), not inside a number,
 # an address or a percentage.
-REPLY = re.compile(r"(?<![\d.\w#-])([245][0-9][0-9])(?:[ -]|$)(?!\S*%)")
+REPLY = re.compile(r"([245](?<![\d.\w#-][245])[0-9][0-9])(?:[ -]|$)(?!\S*%)")
 
 _CMD = r"(rcpt to|mail from|end of data|final data|data|initial connection|ehlo|helo|xforward|"
 _CMD += r"starttls|auth|xclient|connect|rcpt|mail|conn)\b"
@@ -133,16 +133,31 @@ def is_address(value: str) -> bool:
     return _WHOLE_ADDRESS.fullmatch(value) is not None
 
 
+def _address_span(text: str) -> tuple[int, int]:
+    """Where in a text an address can be: from 200 characters (the longest local part) before
+    its first "@" to a domain's length (704 characters) after its last. The regex engine would
+    otherwise try a local part at every position of a long text; look-behinds still see the
+    characters before the start. An empty span when there is no "@"."""
+    first = text.find("@")
+    if first < 0:
+        return 0, 0
+    return max(0, first - 200), text.rfind("@") + 705
+
+
 def find_address(text: str) -> str | None:
     """The first address in a piece of text, or None."""
-    match = ADDRESS.search(text)
+    start, end = _address_span(text)
+    match = ADDRESS.search(text, start, end) if end else None
     return match.group(1).strip(".") if match else None
 
 
 def find_addresses(text: str) -> list[str]:
     """Every address in a piece of text, in order, without duplicates (case-insensitive)."""
     seen: dict[str, str] = {}
-    for match in ADDRESS.finditer(text):
+    start, end = _address_span(text)
+    if not end:
+        return []
+    for match in ADDRESS.finditer(text, start, end):
         address = match.group(1).strip(".")
         seen.setdefault(address.lower(), address)
     return list(seen.values())
