@@ -14,6 +14,7 @@ import re
 from bounced.model import Entry, Kind, Reason, Report
 from bounced.parse import fields as F
 from bounced.parse.message import Mail
+from bounced.parse.notice import reflow
 
 # Subjects of auto-replies, from common clients and servers (Outlook/Exchange, Gmail, Zimbra,
 # Dovecot Sieve vacation, iCloud, GMX, Japanese and European locales).
@@ -60,7 +61,7 @@ def read_auto_reply(mail: Mail) -> Report | None:
     if not is_auto_reply(mail):
         return None
     entries: tuple[Entry, ...] = ()
-    gone = _GONE.search(mail.notice[:4000])
+    gone = _GONE.search(reflow(mail.notice[:4000]))
     who = mail.field("reply-to") or mail.sender
     address = F.find_address(who)
     if gone and address:

@@ -195,11 +195,37 @@ def _address_of(match: re.Match[str]) -> str | None:
     return found
 
 
+_CONTINUATION = re.compile(r"\n[ \t]+(?=\S)")
+
+
+def unfold(text: str) -> str:
+    """Lines that go on, indented, on the next line (a notice folded at its width) joined."""
+    return _CONTINUATION.sub(" ", text) if "\n " in text or "\n\t" in text else text
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def reflow(text: str) -> str:
+    """Each paragraph on one line, its whitespace collapsed: prose that its writer's mail client
+    wrapped at whatever width, read as the sentences it is."""
+    return "\n\n".join(" ".join(p.split()) for p in _PARAGRAPH_BREAK.split(text))
+
+
 def hint_of(text: str, hints: tuple[Hint, ...]) -> Reason | None:
-    """The reason the first matching hint states, if any."""
+    """The reason the first matching hint states, if any.
+
+    A notice folds its long lines wherever its MTA's line width falls, so a phrase the text
+    does not hold as written is looked for again with the text's whitespace collapsed.
+    """
     for pattern, reason in hints:
         if pattern.search(text):
             return reason
+    if "\n" in text:
+        flat = " ".join(text.split())
+        for pattern, reason in hints:
+            if pattern.search(flat):
+                return reason
     return None
 
 

@@ -69,6 +69,41 @@ def test_golden(fixture: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
+def _folded(raw: bytes, width: int = 50) -> bytes:
+    """The message with every long line of its body folded at `width`, going on indented: how
+    MTAs fold long notice lines and header fields (RFC 5322 folding), whatever their width."""
+    head, blank, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    lines: list[bytes] = []
+    for whole in body.split(b"\n"):
+        rest = whole
+        while len(rest) > width and b" " in rest[20:width]:
+            cut = rest.rfind(b" ", 20, width)
+            lines.append(rest[:cut])
+            rest = b"    " + rest[cut + 1 :]
+        lines.append(rest)
+    return head + blank + b"\n".join(lines)
+
+
+def _reading(raw: bytes) -> Any:
+    try:
+        result = process(raw)
+    except ParseError as exc:
+        return exc.code
+    signals = sorted((s.recipient, s.reason, s.hard, s.status) for s in result.signals)
+    return str(result.report.kind), signals
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: str(p.relative_to(DATA)))
+def test_folding_long_lines_changes_nothing(fixture: Path) -> None:
+    """A notice folded at another width is read the same: the same kind, and per recipient the
+    same reason, hard/soft and status. Readers must not lean on where a line happens to end."""
+    raw = fixture.read_bytes()
+    folded = _folded(raw)
+    if folded == raw:
+        pytest.skip("no line long enough to fold")
+    assert _reading(folded) == _reading(raw)
+
+
 def test_every_fixture_has_an_expectation() -> None:
     """No fixture is silently skipped for want of its JSON."""
     assert FIXTURES, "no fixtures found"

@@ -122,7 +122,7 @@ def _is_imail(mail: Mail) -> bool:
 @REGISTRY.reader("imail", _is_imail)
 def read_imail(mail: Mail) -> list[Entry]:
     """IMail: one line per recipient; the remote response, if quoted, goes to all of them."""
-    text = mail.notice
+    text = notice.unfold(mail.notice)
     said = _IMAIL_RESPONSE.search(text)
     response = text[said.end() :].strip() if said else ""
     entries = []

@@ -98,7 +98,8 @@ def read_zoho(mail: Mail) -> list[Entry]:
     text = mail.notice
     begin = _ZOHO_LAYOUT.begin.search(text) if _ZOHO_LAYOUT.begin else None
     entries: list[Entry] = []
-    for line in (text[begin.end() :] if begin else text).split("\n"):
+    # A recipient's line folded at the notice's line width goes on, indented, on the next.
+    for line in notice.unfold(text[begin.end() :] if begin else text).split("\n"):
         match = _ZOHO_LAYOUT.anchor.match(line)
         if match is None:
             continue
