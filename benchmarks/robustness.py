@@ -1,0 +1,207 @@
+"""How much the parser's reading of real messages changes when they are rewritten the ways real
+mail gets rewritten.
+
+    python benchmarks/robustness.py [--corpus DIR] [--show N]
+
+Each message of the corpus is read as it is, then rewritten: line ends (CRLF, CR), an mbox
+"From " line in front, its text parts re-encoded (base64, quoted-printable), the long lines of
+its plain-text parts folded at 64 columns with an indented continuation (as Postfix and
+Exchange fold), and every address it holds made longer (but its own sender's). Prints, per
+rewrite, how many messages are read the same: kind, recipients (mapped back through the
+address change) and, per recipient, reason, hard/soft and status. A message read differently
+after a rewrite shows a reader that leans on something incidental; `--show N` lists the first
+N per rewrite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import re
+import sys
+import textwrap
+from collections.abc import Callable
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "sisimai-dev"
+
+_ADDRESS = re.compile(rb"(?<![\w.+-])([\w.+-]{1,64})@([\w-]{1,63}(?:\.[\w-]{1,63})+)")
+
+
+def _longer(local: str) -> str:
+    return f"{local}.longer-name"
+
+
+_FROM = re.compile(rb"^From:[^\n]*(?:\n[ \t][^\n]*)*", re.MULTILINE | re.IGNORECASE)
+
+
+def _addresses(raw: bytes) -> bytes:
+    """Every address made longer, but the notice's own sender's (MAILER-DAEMON@, postmaster@):
+    those are fixed names that readers may rightly recognise."""
+    head = raw[: raw.find(b"\n\n")] if b"\n\n" in raw else raw
+    sender = _FROM.search(head)
+    kept = {m.group(0).lower() for m in _ADDRESS.finditer(sender.group(0))} if sender else set()
+
+    def longer(match: re.Match[bytes]) -> bytes:
+        if match.group(0).lower() in kept:
+            return match.group(0)
+        return _longer(match.group(1).decode()).encode() + b"@" + match.group(2)
+
+    return _ADDRESS.sub(longer, raw)
+
+
+def _leaves(message: Message) -> list[Message]:
+    """The text parts: the message itself when it is one, and the parts that say they are (the
+    field groups of a delivery-status part, which the email package also yields as parts, have
+    no Content-Type of their own)."""
+    return [
+        p
+        for p in message.walk()
+        if not p.is_multipart()
+        and p.get_content_maintype() == "text"
+        and (p is message or "Content-Type" in p)
+    ]
+
+
+def _reencode(encoding: str) -> Callable[[bytes], bytes | None]:
+    def rewrite(raw: bytes) -> bytes | None:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        changed = False
+        for part in _leaves(message):
+            if part.get_content_type() != "text/plain":
+                continue
+            if str(part.get("Content-Transfer-Encoding", "")).lower() in (
+                "base64",
+                "quoted-printable",
+            ):
+                continue
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes) or not payload.strip():
+                continue
+            del part["Content-Transfer-Encoding"]
+            if encoding == "base64":
+                import base64
+
+                body = base64.encodebytes(payload).decode("ascii")
+            else:
+                import quopri
+
+                body = quopri.encodestring(payload).decode("ascii")
+            part["Content-Transfer-Encoding"] = encoding
+            part.set_payload(body)
+            changed = True
+        return message.as_bytes() if changed else None
+
+    return rewrite
+
+
+def _fold(raw: bytes) -> bytes | None:
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    changed = False
+    for part in _leaves(message):
+        if part.get_content_type() != "text/plain":
+            continue
+        if str(part.get("Content-Transfer-Encoding", "")).lower() in ("base64", "quoted-printable"):
+            continue
+        payload = part.get_payload()
+        if not isinstance(payload, str) or payload.lstrip().startswith("{"):
+            continue  # JSON (an SES notification) is not folded as text is
+        lines = []
+        for line in payload.splitlines():
+            if len(line) > 64 and " " in line.strip():
+                wrapped = textwrap.wrap(
+                    line,
+                    64,
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                lines.extend(wrapped)
+                changed = changed or len(wrapped) > 1
+            else:
+                lines.append(line)
+        part.set_payload("\n".join(lines) + "\n")
+    return message.as_bytes() if changed else None
+
+
+REWRITES: dict[str, Callable[[bytes], bytes | None]] = {
+    "crlf": lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
+    "cr": lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r"),
+    "mbox": lambda raw: b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + raw,
+    "base64": _reencode("base64"),
+    "quoted-printable": _reencode("quoted-printable"),
+    "folded": _fold,
+    "addresses": _addresses,
+}
+
+
+def _reading(raw: bytes, address_map: Callable[[str], str] | None = None) -> Any:
+    from bounced.parse import ParseError
+    from bounced.pipeline import process
+
+    try:
+        result = process(raw)
+    except ParseError as exc:
+        return ("error", exc.code)
+    report = result.report
+    per = sorted(
+        (
+            signal.recipient.lower()
+            if address_map is None
+            else address_map(signal.recipient.lower()),
+            signal.reason.value,
+            signal.hard,
+            signal.status,
+        )
+        for signal in result.signals
+    )
+    return (report.kind.value, per)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--show", type=int, default=0)
+    args = parser.parse_args()
+    files = sorted(p for p in args.corpus.rglob("*.eml") if p.is_file())
+    if not files:
+        print(f"no .eml files under {args.corpus}", file=sys.stderr)
+        return 2
+
+    def unlonger(address: str) -> str:
+        local, _, domain = address.rpartition("@")
+        suffix = _longer("")
+        return (local[: -len(suffix)] if local.endswith(suffix) else local) + "@" + domain
+
+    print(f"corpus: {len(files)} messages")
+    for name, rewrite in REWRITES.items():
+        same = applied = 0
+        differ: list[str] = []
+        for path in files:
+            raw = path.read_bytes()
+            try:
+                rewritten = rewrite(raw)
+            except Exception:  # noqa: BLE001 - a message the rewriter cannot handle is skipped
+                rewritten = None
+            if rewritten is None or rewritten == raw:
+                continue
+            applied += 1
+            before = _reading(raw)
+            after = _reading(rewritten, unlonger if name == "addresses" else None)
+            if before == after:
+                same += 1
+            else:
+                differ.append(f"    {path.relative_to(args.corpus)}: {before} -> {after}")
+        share = same / applied if applied else 1.0
+        print(f"{name:<18} {same:4d} / {applied:4d} read the same ({share:.1%})")
+        for line in differ[: args.show]:
+            print(line[:400])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
