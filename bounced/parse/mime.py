@@ -49,7 +49,15 @@ _PARAM = re.compile(
     r';\s*([A-Za-z0-9_.*-]{1,78})\s*=\s*(?:"([^"\\]{0,2000}(?:\\.[^"\\]{0,2000}){0,20})"|([^;\s]{0,2000}))'
 )
 _TAG = re.compile(r"<[^<>]{0,4000}>")
-_HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h\d|/li|p|div|tr)\b[^<>]{0,2000}>", re.IGNORECASE)
+_HTML_BREAK = re.compile(
+    r"</?(?:p|h\d|table|ul|ol|blockquote)\b[^<>]{0,2000}>", re.IGNORECASE
+)  # a paragraph
+_LINE_BREAK = re.compile(r"<(?:br|/?div|/?tr|/?li|/?center)\b[^<>]{0,2000}>", re.IGNORECASE)
+_PRE_OPEN = re.compile(r"<pre\b[^<>]{0,2000}>", re.IGNORECASE)
+_PRE_CLOSE = re.compile(r"</pre\s{0,20}>", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+_SPACE_RUNS = re.compile(r"  +")
+_SPACE_AT_LINE_ENDS = re.compile(r" ?\n ?")
 # Elements whose content is not text; their end tags are looked for with `str.find`-like
 # searches (see `_drop_elements`) so that unclosed ones cost linear time.
 _HTML_DROP_OPEN = re.compile(r"<(style|script|head)\b[^<>]{0,2000}>", re.IGNORECASE)
@@ -420,12 +428,34 @@ def _drop_elements(text: str) -> str:
 
 
 def html_to_text(text: str) -> str:
-    """A rough rendering of HTML as text: enough to read an error message out of it."""
+    """A rough rendering of HTML as text: enough to read an error message out of it.
+
+    As a browser renders it: outside `<pre>`, white space (line ends included) is one space,
+    `<br>`, divisions, table rows and list items end a line, and paragraphs, headings, tables
+    and lists end a paragraph; inside `<pre>` the text keeps its lines.
+    """
     text = _drop_elements(text)
-    text = _HTML_BREAK.sub("\n", text)
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
+    pieces: list[str] = []
+    pos = 0
+    while (opening := _PRE_OPEN.search(text, pos)) is not None:
+        closing = _PRE_CLOSE.search(text, opening.end())
+        if closing is None:
+            break
+        pieces.append(_flow(text[pos : opening.start()]))
+        pieces.append(_TAG.sub("", text[opening.end() : closing.start()]))
+        pos = closing.end()
+    pieces.append(_flow(text[pos:]))
+    text = html.unescape("\n".join(pieces))
     return _BLANK_RUNS.sub("\n\n", text)
+
+
+def _flow(text: str) -> str:
+    """HTML outside `<pre>` as lines: white space collapsed, breaks where the tags put them."""
+    text = _WHITESPACE.sub(" ", text)
+    text = _LINE_BREAK.sub("\n", text)
+    text = _HTML_BREAK.sub("\n\n", text)
+    text = _SPACE_RUNS.sub(" ", _TAG.sub(" ", text))
+    return _SPACE_AT_LINE_ENDS.sub("\n", text)
 
 
 class Walker:

@@ -110,6 +110,29 @@ def test_html_elements_without_text_are_dropped() -> None:
     assert html_to_text(html + "<style>open").split() == ["A", "B", "C", "open"]
 
 
+def test_html_renders_as_a_browser_lays_it_out() -> None:
+    """Source line ends are spaces; <br> and rows end lines, paragraphs end paragraphs; <pre>
+    keeps its lines; entities are decoded."""
+    html = (
+        "<html><body><p>The address\n   is no longer\nin use.</p>"
+        "<p>Recipient:<br>\n<b>bob@example.com</b></p>"
+        "<table><tr><td>Status</td><td>5.1.1</td></tr><tr><td>Host</td></tr></table>"
+        "<pre>550 5.1.1 user\n   unknown</pre><div>A &amp; B</div></body></html>"
+    )
+    lines = [line.strip() for line in html_to_text(html).split("\n")]
+    assert "The address is no longer in use." in lines
+    assert lines[lines.index("Recipient:") + 1] == "bob@example.com"
+    assert "Status 5.1.1" in lines
+    assert "550 5.1.1 user" in lines
+    assert "A & B" in lines
+    assert html_to_text("<pre>open, never closed\nline").split() == [
+        "open,",
+        "never",
+        "closed",
+        "line",
+    ]
+
+
 def test_deferred_headers_read_once_and_equal_plain_headers() -> None:
     """Deferred headers are read on first use only, and compare equal to the same fields."""
     calls: list[int] = []
