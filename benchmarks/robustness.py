@@ -6,11 +6,13 @@ mail gets rewritten.
 Each message of the corpus is read as it is, then rewritten: line ends (CRLF, CR), an mbox
 "From " line in front, its text parts re-encoded (base64, quoted-printable), the long lines of
 its plain-text parts folded at 64 columns with an indented continuation (as Postfix and
-Exchange fold), and every address it holds made longer (but its own sender's). Prints, per
-rewrite, how many messages are read the same: kind, recipients (mapped back through the
-address change) and, per recipient, reason, hard/soft and status. A message read differently
-after a rewrite shows a reader that leans on something incidental; `--show N` lists the first
-N per rewrite.
+Exchange fold), the fields of its delivery-status part folded, its returned message cut to
+headers (text/rfc822-headers), and every address it holds made longer (but its own
+sender's). Prints, per rewrite, how many messages are read the same: kind, recipients (mapped
+back through the address change) and, per recipient, reason, hard/soft and status. A message
+read differently after a rewrite shows a reader that leans on something incidental (or, for
+a bounce that returns another bounce, content the rewrite took away); `--show N` lists the
+first N per rewrite.
 """
 
 from __future__ import annotations
@@ -128,6 +130,48 @@ def _fold(raw: bytes) -> bytes | None:
     return message.as_bytes() if changed else None
 
 
+def _fold_fields(raw: bytes) -> bytes | None:
+    """The long lines of the delivery-status part folded as header fields fold (RFC 5322): a
+    Diagnostic-Code that goes on over several lines, as many MTAs write it."""
+    start = raw.lower().find(b"content-type: message/delivery-status")
+    if start < 0:
+        return None
+    body = raw.find(b"\n\n", start)
+    end = raw.find(b"\n--", body + 2)
+    if body < 0 or end < 0:
+        return None
+    lines: list[bytes] = []
+    for whole in raw[body + 2 : end].split(b"\n"):
+        rest = whole
+        while len(rest) > 50 and b" " in rest[20:50]:
+            cut = rest.rfind(b" ", 20, 50)
+            lines.append(rest[:cut])
+            rest = b"\t" + rest[cut + 1 :]
+        lines.append(rest)
+    folded = b"\n".join(lines)
+    return raw[: body + 2] + folded + raw[end:] if folded != raw[body + 2 : end] else None
+
+
+def _headers_only(raw: bytes) -> bytes | None:
+    """The returned message cut to its header block and sent as text/rfc822-headers, as an
+    MTA does when the sender asked for headers only (RET=HDRS) or when it returns no body."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    changed = False
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822" or not part.is_multipart():
+            continue
+        inner = part.get_payload(0)
+        if not isinstance(inner, Message):
+            continue
+        head = "".join(f"{name}: {value}\n" for name, value in inner.items())
+        del part["Content-Type"]
+        del part["Content-Transfer-Encoding"]
+        part["Content-Type"] = "text/rfc822-headers"
+        part.set_payload(head)
+        changed = True
+    return message.as_bytes() if changed else None
+
+
 REWRITES: dict[str, Callable[[bytes], bytes | None]] = {
     "crlf": lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
     "cr": lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r"),
@@ -135,6 +179,8 @@ REWRITES: dict[str, Callable[[bytes], bytes | None]] = {
     "base64": _reencode("base64"),
     "quoted-printable": _reencode("quoted-printable"),
     "folded": _fold,
+    "folded-fields": _fold_fields,
+    "headers-only": _headers_only,
     "addresses": _addresses,
 }
 
