@@ -6,13 +6,13 @@ mail gets rewritten.
 Each message of the corpus is read as it is, then rewritten: line ends (CRLF, CR), an mbox
 "From " line in front, its text parts re-encoded (base64, quoted-printable), the long lines of
 its plain-text parts folded at 64 columns with an indented continuation (as Postfix and
-Exchange fold), the fields of its delivery-status part folded, its returned message cut to
-headers (text/rfc822-headers), and every address it holds made longer (but its own
-sender's). Prints, per rewrite, how many messages are read the same: kind, recipients (mapped
-back through the address change) and, per recipient, reason, hard/soft and status. A message
-read differently after a rewrite shows a reader that leans on something incidental (or, for
-a bounce that returns another bounce, content the rewrite took away); `--show N` lists the
-first N per rewrite.
+Exchange fold), the fields of its delivery-status part folded, its recipients' field groups
+in reverse order, its returned message cut to headers (text/rfc822-headers), and every address
+it holds made longer (but its own sender's). Prints, per rewrite, how many messages are read
+the same: kind, recipients (mapped back through the address change) and, per recipient,
+reason, hard/soft and status. A message read differently after a rewrite shows a reader that
+leans on something incidental (or, for a bounce that returns another bounce, content the
+rewrite took away); `--show N` lists the first N per rewrite.
 """
 
 from __future__ import annotations
@@ -152,6 +152,24 @@ def _fold_fields(raw: bytes) -> bytes | None:
     return raw[: body + 2] + folded + raw[end:] if folded != raw[body + 2 : end] else None
 
 
+def _reordered(raw: bytes) -> bytes | None:
+    """The per-recipient field groups of the delivery-status part in the reverse order: a DSN's
+    recipients come in whatever order its MTA tried them, and need not follow the notice's."""
+    crlf = b"\r\n" in raw
+    text = raw.replace(b"\r\n", b"\n") if crlf else raw
+    start = text.lower().find(b"content-type: message/delivery-status")
+    body = text.find(b"\n\n", start) if start >= 0 else -1
+    end = text.find(b"\n--", body + 2) if body >= 0 else -1
+    if end < 0:
+        return None
+    groups = [g for g in re.split(rb"\n[ \t]*\n", text[body + 2 : end]) if g.strip()]
+    if len(groups) < 3:
+        return None
+    swapped = b"\n\n".join([groups[0], *reversed(groups[1:])]) + b"\n"
+    out = text[: body + 2] + swapped + text[end:]
+    return out.replace(b"\n", b"\r\n") if crlf else out
+
+
 def _headers_only(raw: bytes) -> bytes | None:
     """The returned message cut to its header block and sent as text/rfc822-headers, as an
     MTA does when the sender asked for headers only (RET=HDRS) or when it returns no body."""
@@ -181,6 +199,7 @@ REWRITES: dict[str, Callable[[bytes], bytes | None]] = {
     "folded": _fold,
     "folded-fields": _fold_fields,
     "headers-only": _headers_only,
+    "reordered": _reordered,
     "addresses": _addresses,
 }
 
