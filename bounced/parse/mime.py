@@ -55,7 +55,6 @@ _HTML_BREAK = re.compile(
 _LINE_BREAK = re.compile(r"<(?:br|/?div|/?tr|/?li|/?center)\b[^<>]{0,2000}>", re.IGNORECASE)
 _PRE_OPEN = re.compile(r"<pre\b[^<>]{0,2000}>", re.IGNORECASE)
 _PRE_CLOSE = re.compile(r"</pre\s{0,20}>", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
 _SPACE_RUNS = re.compile(r"  +")
 _SPACE_AT_LINE_ENDS = re.compile(r" ?\n ?")
 # Elements whose content is not text; their end tags are looked for with `str.find`-like
@@ -451,7 +450,7 @@ def html_to_text(text: str) -> str:
 
 def _flow(text: str) -> str:
     """HTML outside `<pre>` as lines: white space collapsed, breaks where the tags put them."""
-    text = _WHITESPACE.sub(" ", text)
+    text = " ".join(text.split())
     text = _LINE_BREAK.sub("\n", text)
     text = _HTML_BREAK.sub("\n\n", text)
     text = _SPACE_RUNS.sub(" ", _TAG.sub(" ", text))
