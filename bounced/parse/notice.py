@@ -195,7 +195,7 @@ def _address_of(match: re.Match[str]) -> str | None:
     return found
 
 
-_CONTINUATION = re.compile(r"\n[ \t]+(?=\S)")
+_CONTINUATION = re.compile(r"(?<=[^\n])\n[ \t]+(?=\S)")  # not after a blank line
 
 
 def unfold(text: str) -> str:

@@ -138,3 +138,24 @@ def test_expired_status_takes_the_code_of_the_failed_attempts() -> None:
     (entry,) = _entries("microsoft/exchange-expired-after-attempts.eml")
     assert entry.status == "4.4.1"
     assert entry.diagnostic == "550 4.4.7 QUEUE.Expired; message expired"
+
+
+def test_unfold_and_reflow() -> None:
+    """`unfold` joins indented continuation lines only; `reflow` puts each paragraph on one
+    line and keeps the paragraphs apart."""
+    text = "a@example.com Invalid Address,\n    ERROR_CODE :550\nnext line\n\n\tstill next"
+    assert (
+        notice.unfold(text)
+        == "a@example.com Invalid Address, ERROR_CODE :550\nnext line\n\n\tstill next"
+    )
+    prose = "This address is no\nlonger in use.\n  \nPlease write to\n  b@example.com instead."
+    assert notice.reflow(prose) == (
+        "This address is no longer in use.\n\nPlease write to b@example.com instead."
+    )
+
+
+def test_hints_are_found_across_line_ends() -> None:
+    """A hint phrase that a fold cut in two is still found; a hint is never made up."""
+    hints = ((re.compile(r"Please check if address is correct"), Reason.USERUNKNOWN),)
+    assert notice.hint_of("Please check if\n    address is correct.", hints) is Reason.USERUNKNOWN
+    assert notice.hint_of("Please check\n\nthe logs", hints) is None
