@@ -170,6 +170,84 @@ def _reordered(raw: bytes) -> bytes | None:
     return out.replace(b"\n", b"\r\n") if crlf else out
 
 
+_RECIPIENT_FIELD = re.compile(
+    rb"^((?:Final|Original)-Recipient:[ \t]*(?:rfc822;)?[ \t]*<?)([^@\s<>;]{1,64})@",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+_HEADING = re.compile(rb"^[ \t]*-{3,}[^\n]{0,100}-{3,}[ \t]*\n", re.MULTILINE)
+
+
+def _second_recipient(raw: bytes) -> bytes | None:
+    """A DSN for one recipient made a DSN for two, as when a message to two people fails for
+    both: its recipient's field group repeated for another address at the same domain, and each
+    paragraph of the notice that names the first address repeated for the second."""
+    crlf = b"\r\n" in raw
+    text = raw.replace(b"\r\n", b"\n") if crlf else raw
+    start = text.lower().find(b"content-type: message/delivery-status")
+    body = text.find(b"\n\n", start) if start >= 0 else -1
+    end = text.find(b"\n--", body + 2) if body >= 0 else -1
+    if end < 0:
+        return None
+    groups = [g for g in re.split(rb"\n[ \t]*\n", text[body + 2 : end]) if g.strip()]
+    field = _RECIPIENT_FIELD.search(groups[1]) if len(groups) == 2 else None
+    if field is None:
+        return None
+    local = re.escape(field.group(2))
+    named = re.compile(rb"(?<![\w.+-])(" + local + rb"@)", re.IGNORECASE)
+    other = _RECIPIENT_FIELD.sub(lambda m: m.group(1) + b"second." + m.group(2) + b"@", groups[1])
+    status = b"\n\n".join([*groups, other]) + b"\n"
+    pieces = re.split(rb"(\n[ \t]*\n)", text[:start])
+    for i in range(0, len(pieces), 2):
+        if named.search(pieces[i]) and b"\n--" not in pieces[i]:
+            # The copy goes on under the same heading ("----- The following addresses ...").
+            copy = _HEADING.sub(b"", named.sub(rb"second.\1", pieces[i])).lstrip(b"\n")
+            pieces[i] += b"\n" + copy
+    out = b"".join(pieces) + text[start : body + 2] + status + text[end:]
+    return out.replace(b"\n", b"\r\n") if crlf else out
+
+
+_HEADER_LINE = re.compile(
+    rb"^(?:Received|From|To|Cc|Subject|Message-I[Dd]|Date|Return-Path):", re.M
+)
+
+
+def _second_recipient_notice(raw: bytes) -> bytes | None:
+    """A plain-text notice (no delivery-status part) about one recipient made one about two:
+    each paragraph of the notice that names the recipient repeated for another address at the
+    same domain, and X-Failed-Recipients listing both."""
+    crlf = b"\r\n" in raw
+    text = raw.replace(b"\r\n", b"\n") if crlf else raw
+    if b"message/delivery-status" in text.lower():
+        return None
+    reading = _reading(raw)
+    if not isinstance(reading[1], list) or len(reading[1]) != 1 or reading[0] != "bounce":
+        return None
+    local = reading[1][0][0].partition("@")[0].encode()
+    named = re.compile(rb"(?<![\w.+-])(" + re.escape(local) + rb"@)", re.IGNORECASE)
+    head_end = text.find(b"\n\n")
+    head, body = text[:head_end], text[head_end:]
+    head = re.sub(
+        rb"^(X-Failed-Recipients:[ \t]*)([^\n]+)",
+        lambda m: m.group(1) + m.group(2) + b", " + named.sub(rb"second.\1", m.group(2)),
+        head,
+        flags=re.IGNORECASE | re.MULTILINE,
+    )
+    pieces = re.split(rb"(\n[ \t]*\n)", body)
+    changed = False
+    for i in range(0, len(pieces), 2):
+        piece = pieces[i]
+        if named.search(piece) and b"\n--" not in piece and not _HEADER_LINE.search(piece):
+            copy = _HEADING.sub(b"", named.sub(rb"second.\1", piece)).lstrip(b"\n")
+            pieces[i] += b"\n" + copy
+            changed = True
+    if not changed:
+        return None
+    out = head + b"".join(pieces)
+    return out.replace(b"\n", b"\r\n") if crlf else out
+
+
 def _headers_only(raw: bytes) -> bytes | None:
     """The returned message cut to its header block and sent as text/rfc822-headers, as an
     MTA does when the sender asked for headers only (RET=HDRS) or when it returns no body."""
@@ -200,6 +278,8 @@ REWRITES: dict[str, Callable[[bytes], bytes | None]] = {
     "folded-fields": _fold_fields,
     "headers-only": _headers_only,
     "reordered": _reordered,
+    "second-recipient": _second_recipient,
+    "second-in-notice": _second_recipient_notice,
     "addresses": _addresses,
 }
 
@@ -225,6 +305,15 @@ def _reading(raw: bytes, address_map: Callable[[str], str] | None = None) -> Any
         for signal in result.signals
     )
     return (report.kind.value, per)
+
+
+def _with_second(reading: Any) -> Any:
+    """What a reading should become with a second recipient that failed as the first did."""
+    kind, signals = reading
+    if not isinstance(signals, list) or len(signals) != 1:
+        return reading
+    recipient, *rest = signals[0]
+    return kind, sorted([signals[0], ("second." + recipient, *rest)])
 
 
 def main() -> int:
@@ -257,6 +346,8 @@ def main() -> int:
             applied += 1
             before = _reading(raw)
             after = _reading(rewritten, unlonger if name == "addresses" else None)
+            if name.startswith("second-"):
+                before = _with_second(before)
             if before == after:
                 same += 1
             else:

@@ -184,7 +184,55 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
             out[key].text += "\n" + rest
         else:
             out[key] = Segment(address=address, text=rest)
-    return list(out.values())
+    result = list(out.values())
+    if len(result) > 1:
+        _share_list(result)
+        _share_tail(result)
+    return result
+
+
+def _share_list(found: list[Segment]) -> None:
+    """Recipients listed one under another ("a@x\nb@x\n\nFor the following reason: ...")
+    have nothing of their own before the next address: what follows the list is about each of
+    them. Where it names them one by one ("553 <a@x>... No such user"), each gets the lines
+    that name it, and the lines that name none of them."""
+    for index, seg in enumerate(found):
+        if _WORD.search(seg.text):
+            continue
+        shared = next((s.text for s in found[index + 1 :] if _WORD.search(s.text)), None)
+        if shared is not None:
+            seg.text = shared
+    addresses = [seg.address.lower() for seg in found]
+    for seg in found:
+        lines = seg.text.split("\n")
+        named = [[a for a in addresses if a in line.lower()] for line in lines]
+        own = seg.address.lower()
+        if not any(own in names for names in named):
+            continue
+        seg.text = "\n".join(
+            line for line, names in zip(lines, named, strict=True) if not names or own in names
+        )
+
+
+# A section heading of its own: "   ----- Transcript of session follows -----".
+_SECTION = re.compile(r"^[ \t]{0,4}-{3,} ?[A-Za-z][^\n]{0,80}? ?-{3,}[ \t]*$", re.MULTILINE)
+
+
+def _share_tail(found: list[Segment]) -> None:
+    """A section after the last recipient's lines (sendmail's transcript of the session) is
+    about every recipient of the list above it, unless it names one: the earlier recipients
+    get it too."""
+    last = found[-1]
+    heading = _SECTION.search(last.text)
+    if heading is None:
+        return
+    tail = last.text[heading.start() :]
+    lowered = tail.lower()
+    if any(seg.address.lower() in lowered for seg in found):
+        return  # a transcript that names its recipients speaks of each in its own place
+    for seg in found[:-1]:
+        if _SECTION.search(seg.text) is None:
+            seg.text += "\n" + tail
 
 
 def _address_of(match: re.Match[str]) -> str | None:

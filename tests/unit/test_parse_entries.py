@@ -83,6 +83,37 @@ def test_segments_join_repeated_mentions() -> None:
     assert "552 full" in b.text
 
 
+def test_segments_of_a_list_share_what_follows_it() -> None:
+    """Recipients listed one under another share the reason below the list; where the lines
+    below name them one by one, each gets its own line; a closing transcript that names nobody
+    is everybody's."""
+    anchor = re.compile(r"^ *(?P<addr>[\w.-]+@[\w.-]+)$", re.MULTILINE)
+    text = "a@example.com\nb@example.com\n\nFor the following reason:\nMailbox full\n"
+    a, b = notice.segments(text, anchor)
+    assert "Mailbox full" in a.text
+    assert "Mailbox full" in b.text
+    text = (
+        "a@example.com\nb@example.com\n\nServer said:\n"
+        "553 <a@example.com>... No such user\n552 <b@example.com>... Mailbox full\n"
+    )
+    a, b = notice.segments(text, anchor)
+    assert "No such user" in a.text
+    assert "Mailbox full" not in a.text
+    assert "Mailbox full" in b.text
+    assert "No such user" not in b.text
+    assert "Server said:" in a.text
+    assert "Server said:" in b.text
+    sendmail = re.compile(r"\(expanded from: <(?P<addr>[\w.-]+@[\w.-]+)>\)")
+    text = (
+        '"|/bin/x"\n    (reason: 255)\n    (expanded from: <a@example.com>)\n'
+        '"|/bin/x"\n    (reason: 255)\n    (expanded from: <b@example.com>)\n\n'
+        "   ----- Transcript of session follows -----\n554 5.3.0 unknown mailer error 255\n"
+    )
+    a, b = notice.segments(text, sendmail)
+    assert "554 5.3.0" in a.text
+    assert "554 5.3.0" in b.text
+
+
 def test_remote_host_wordings() -> None:
     """The remote host is read from the wording of each MTA."""
     assert notice.remote_host("host mx.example.com [192.0.2.1]: 550") == "mx.example.com"
