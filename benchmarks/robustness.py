@@ -7,12 +7,14 @@ Each message of the corpus is read as it is, then rewritten: line ends (CRLF, CR
 "From " line in front, its text parts re-encoded (base64, quoted-printable), the long lines of
 its plain-text parts folded at 64 columns with an indented continuation (as Postfix and
 Exchange fold), the fields of its delivery-status part folded, its recipients' field groups
-in reverse order, its returned message cut to headers (text/rfc822-headers), and every address
-it holds made longer (but its own sender's). Prints, per rewrite, how many messages are read
-the same: kind, recipients (mapped back through the address change) and, per recipient,
-reason, hard/soft and status. A message read differently after a rewrite shows a reader that
-leans on something incidental (or, for a bounce that returns another bounce, content the
-rewrite took away); `--show N` lists the first N per rewrite.
+in reverse order, a second recipient that failed the same way (in the DSN, or in a plain-text
+notice) or as an unknown user, its returned message cut to headers (text/rfc822-headers), and
+every address it holds made longer (but its own sender's). Prints, per rewrite, how many
+messages are read as expected: the same kind, recipients (mapped back through the address
+change, the second recipient added) and, per recipient, reason, hard/soft and status. A
+message read otherwise shows a reader that leans on something incidental (or, for a bounce
+that returns another bounce, content the rewrite took away); `--show N` lists the first N per
+rewrite.
 """
 
 from __future__ import annotations
@@ -208,6 +210,38 @@ def _second_recipient(raw: bytes) -> bytes | None:
     return out.replace(b"\n", b"\r\n") if crlf else out
 
 
+_STATUS_FIELDS = re.compile(
+    rb"^(?:Status|Diagnostic-Code|Action):[^\n]*(?:\n[ \t][^\n]*)*\n?", re.I | re.M
+)
+
+
+def _unknown_second(raw: bytes) -> bytes | None:
+    """A DSN for one recipient given a second recipient that failed for another reason (an
+    unknown user): the first must keep its own reading, the second must read as unknown."""
+    crlf = b"\r\n" in raw
+    text = raw.replace(b"\r\n", b"\n") if crlf else raw
+    start = text.lower().find(b"content-type: message/delivery-status")
+    body = text.find(b"\n\n", start) if start >= 0 else -1
+    end = text.find(b"\n--", body + 2) if body >= 0 else -1
+    if end < 0:
+        return None
+    groups = [g for g in re.split(rb"\n[ \t]*\n", text[body + 2 : end]) if g.strip()]
+    field = _RECIPIENT_FIELD.search(groups[1]) if len(groups) == 2 else None
+    if field is None:
+        return None
+    other = _RECIPIENT_FIELD.sub(lambda m: m.group(1) + b"second." + m.group(2) + b"@", groups[1])
+    domain = re.match(rb"[\w.-]+", groups[1][field.end() :])
+    address = b"second." + field.group(2) + b"@" + (domain.group(0) if domain else b"example.com")
+    other = _STATUS_FIELDS.sub(b"", other).rstrip(b"\n") + (
+        b"\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <"
+        + address
+        + b">: Recipient address rejected: User unknown in virtual mailbox table"
+    )
+    status = b"\n\n".join([*groups, other]) + b"\n"
+    out = text[: body + 2] + status + text[end:]
+    return out.replace(b"\n", b"\r\n") if crlf else out
+
+
 _HEADER_LINE = re.compile(
     rb"^(?:Received|From|To|Cc|Subject|Message-I[Dd]|Date|Return-Path):", re.M
 )
@@ -280,6 +314,7 @@ REWRITES: dict[str, Callable[[bytes], bytes | None]] = {
     "reordered": _reordered,
     "second-recipient": _second_recipient,
     "second-in-notice": _second_recipient_notice,
+    "unknown-second": _unknown_second,
     "addresses": _addresses,
 }
 
@@ -307,13 +342,14 @@ def _reading(raw: bytes, address_map: Callable[[str], str] | None = None) -> Any
     return (report.kind.value, per)
 
 
-def _with_second(reading: Any) -> Any:
-    """What a reading should become with a second recipient that failed as the first did."""
+def _with_second(reading: Any, verdict: tuple[str, bool, str] | None = None) -> Any:
+    """What a reading should become with a second recipient that failed as the first did (or
+    with the given reason, hard/soft and status)."""
     kind, signals = reading
     if not isinstance(signals, list) or len(signals) != 1:
         return reading
     recipient, *rest = signals[0]
-    return kind, sorted([signals[0], ("second." + recipient, *rest)])
+    return kind, sorted([signals[0], ("second." + recipient, *(verdict or rest))])
 
 
 def main() -> int:
@@ -348,12 +384,14 @@ def main() -> int:
             after = _reading(rewritten, unlonger if name == "addresses" else None)
             if name.startswith("second-"):
                 before = _with_second(before)
+            elif name == "unknown-second":
+                before = _with_second(before, ("userunknown", True, "5.1.1"))
             if before == after:
                 same += 1
             else:
                 differ.append(f"    {path.relative_to(args.corpus)}: {before} -> {after}")
         share = same / applied if applied else 1.0
-        print(f"{name:<18} {same:4d} / {applied:4d} read the same ({share:.1%})")
+        print(f"{name:<18} {same:4d} / {applied:4d} read as expected ({share:.1%})")
         for line in differ[: args.show]:
             print(line[:400])
     return 0
