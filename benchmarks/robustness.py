@@ -132,18 +132,41 @@ def _fold(raw: bytes) -> bytes | None:
     return message.as_bytes() if changed else None
 
 
+class _Status:
+    """A message's delivery-status part, cut out to be rewritten and put back: `groups` are
+    its field groups (per message first, then one per recipient), `notice` what comes before
+    the part. Line ends are LF while rewriting and come back as they were."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.crlf = b"\r\n" in raw
+        self.text = raw.replace(b"\r\n", b"\n") if self.crlf else raw
+        self.start = self.text.lower().find(b"content-type: message/delivery-status")
+        self.body = self.text.find(b"\n\n", self.start) if self.start >= 0 else -1
+        self.end = self.text.find(b"\n--", self.body + 2) if self.body >= 0 else -1
+        inside = self.text[self.body + 2 : self.end] if self.end >= 0 else b""
+        self.groups = [g for g in re.split(rb"\n[ \t]*\n", inside) if g.strip()]
+        self.notice = self.text[: self.start] if self.start >= 0 else b""
+
+    def fields(self) -> bytes:
+        return self.text[self.body + 2 : self.end]
+
+    def rebuilt(self, fields: bytes, notice: bytes | None = None) -> bytes:
+        before = self.notice if notice is None else notice
+        out = before + self.text[self.start : self.body + 2] + fields + self.text[self.end :]
+        return out.replace(b"\n", b"\r\n") if self.crlf else out
+
+    def with_groups(self, groups: list[bytes], notice: bytes | None = None) -> bytes:
+        return self.rebuilt(b"\n\n".join(groups) + b"\n", notice)
+
+
 def _fold_fields(raw: bytes) -> bytes | None:
     """The long lines of the delivery-status part folded as header fields fold (RFC 5322): a
     Diagnostic-Code that goes on over several lines, as many MTAs write it."""
-    start = raw.lower().find(b"content-type: message/delivery-status")
-    if start < 0:
-        return None
-    body = raw.find(b"\n\n", start)
-    end = raw.find(b"\n--", body + 2)
-    if body < 0 or end < 0:
+    part = _Status(raw)
+    if part.end < 0:
         return None
     lines: list[bytes] = []
-    for whole in raw[body + 2 : end].split(b"\n"):
+    for whole in part.fields().split(b"\n"):
         rest = whole
         while len(rest) > 50 and b" " in rest[20:50]:
             cut = rest.rfind(b" ", 20, 50)
@@ -151,97 +174,82 @@ def _fold_fields(raw: bytes) -> bytes | None:
             rest = b"\t" + rest[cut + 1 :]
         lines.append(rest)
     folded = b"\n".join(lines)
-    return raw[: body + 2] + folded + raw[end:] if folded != raw[body + 2 : end] else None
+    return part.rebuilt(folded) if folded != part.fields() else None
 
 
 def _reordered(raw: bytes) -> bytes | None:
     """The per-recipient field groups of the delivery-status part in the reverse order: a DSN's
     recipients come in whatever order its MTA tried them, and need not follow the notice's."""
-    crlf = b"\r\n" in raw
-    text = raw.replace(b"\r\n", b"\n") if crlf else raw
-    start = text.lower().find(b"content-type: message/delivery-status")
-    body = text.find(b"\n\n", start) if start >= 0 else -1
-    end = text.find(b"\n--", body + 2) if body >= 0 else -1
-    if end < 0:
+    part = _Status(raw)
+    if part.end < 0 or len(part.groups) < 3:
         return None
-    groups = [g for g in re.split(rb"\n[ \t]*\n", text[body + 2 : end]) if g.strip()]
-    if len(groups) < 3:
-        return None
-    swapped = b"\n\n".join([groups[0], *reversed(groups[1:])]) + b"\n"
-    out = text[: body + 2] + swapped + text[end:]
-    return out.replace(b"\n", b"\r\n") if crlf else out
+    return part.with_groups([part.groups[0], *reversed(part.groups[1:])])
 
 
 _RECIPIENT_FIELD = re.compile(
     rb"^((?:Final|Original)-Recipient:[ \t]*(?:rfc822;)?[ \t]*<?)([^@\s<>;]{1,64})@",
     re.IGNORECASE | re.MULTILINE,
 )
-
-
 _HEADING = re.compile(rb"^[ \t]*-{3,}[^\n]{0,100}-{3,}[ \t]*\n", re.MULTILINE)
+_STATUS_FIELDS = re.compile(
+    rb"^(?:Status|Diagnostic-Code|Action):[^\n]*(?:\n[ \t][^\n]*)*\n?", re.I | re.M
+)
+
+
+def _one_recipient(part: _Status) -> re.Match[bytes] | None:
+    """The recipient field of a DSN for exactly one recipient."""
+    if part.end < 0 or len(part.groups) != 2:
+        return None
+    return _RECIPIENT_FIELD.search(part.groups[1])
+
+
+def _second_of(group: bytes) -> bytes:
+    return _RECIPIENT_FIELD.sub(lambda m: m.group(1) + b"second." + m.group(2) + b"@", group)
+
+
+def _repeat_paragraphs(text: bytes, named: re.Pattern[bytes], skip: re.Pattern[bytes]) -> bytes:
+    """Each paragraph that names the first recipient followed by a copy for the second, under
+    the same heading ("----- The following addresses ...")."""
+    pieces = re.split(rb"(\n[ \t]*\n)", text)
+    for i in range(0, len(pieces), 2):
+        piece = pieces[i]
+        if named.search(piece) and b"\n--" not in piece and not skip.search(piece):
+            copy = _HEADING.sub(b"", named.sub(rb"second.\1", piece)).lstrip(b"\n")
+            pieces[i] += b"\n" + copy
+    return b"".join(pieces)
 
 
 def _second_recipient(raw: bytes) -> bytes | None:
     """A DSN for one recipient made a DSN for two, as when a message to two people fails for
     both: its recipient's field group repeated for another address at the same domain, and each
     paragraph of the notice that names the first address repeated for the second."""
-    crlf = b"\r\n" in raw
-    text = raw.replace(b"\r\n", b"\n") if crlf else raw
-    start = text.lower().find(b"content-type: message/delivery-status")
-    body = text.find(b"\n\n", start) if start >= 0 else -1
-    end = text.find(b"\n--", body + 2) if body >= 0 else -1
-    if end < 0:
-        return None
-    groups = [g for g in re.split(rb"\n[ \t]*\n", text[body + 2 : end]) if g.strip()]
-    field = _RECIPIENT_FIELD.search(groups[1]) if len(groups) == 2 else None
+    part = _Status(raw)
+    field = _one_recipient(part)
     if field is None:
         return None
-    local = re.escape(field.group(2))
-    named = re.compile(rb"(?<![\w.+-])(" + local + rb"@)", re.IGNORECASE)
-    other = _RECIPIENT_FIELD.sub(lambda m: m.group(1) + b"second." + m.group(2) + b"@", groups[1])
-    status = b"\n\n".join([*groups, other]) + b"\n"
-    pieces = re.split(rb"(\n[ \t]*\n)", text[:start])
-    for i in range(0, len(pieces), 2):
-        if named.search(pieces[i]) and b"\n--" not in pieces[i]:
-            # The copy goes on under the same heading ("----- The following addresses ...").
-            copy = _HEADING.sub(b"", named.sub(rb"second.\1", pieces[i])).lstrip(b"\n")
-            pieces[i] += b"\n" + copy
-    out = b"".join(pieces) + text[start : body + 2] + status + text[end:]
-    return out.replace(b"\n", b"\r\n") if crlf else out
-
-
-_STATUS_FIELDS = re.compile(
-    rb"^(?:Status|Diagnostic-Code|Action):[^\n]*(?:\n[ \t][^\n]*)*\n?", re.I | re.M
-)
+    named = re.compile(rb"(?<![\w.+-])(" + re.escape(field.group(2)) + rb"@)", re.IGNORECASE)
+    notice = _repeat_paragraphs(part.notice, named, _NOTHING)
+    return part.with_groups([*part.groups, _second_of(part.groups[1])], notice)
 
 
 def _unknown_second(raw: bytes) -> bytes | None:
     """A DSN for one recipient given a second recipient that failed for another reason (an
     unknown user): the first must keep its own reading, the second must read as unknown."""
-    crlf = b"\r\n" in raw
-    text = raw.replace(b"\r\n", b"\n") if crlf else raw
-    start = text.lower().find(b"content-type: message/delivery-status")
-    body = text.find(b"\n\n", start) if start >= 0 else -1
-    end = text.find(b"\n--", body + 2) if body >= 0 else -1
-    if end < 0:
-        return None
-    groups = [g for g in re.split(rb"\n[ \t]*\n", text[body + 2 : end]) if g.strip()]
-    field = _RECIPIENT_FIELD.search(groups[1]) if len(groups) == 2 else None
+    part = _Status(raw)
+    field = _one_recipient(part)
     if field is None:
         return None
-    other = _RECIPIENT_FIELD.sub(lambda m: m.group(1) + b"second." + m.group(2) + b"@", groups[1])
-    domain = re.match(rb"[\w.-]+", groups[1][field.end() :])
+    domain = re.match(rb"[\w.-]+", part.groups[1][field.end() :])
     address = b"second." + field.group(2) + b"@" + (domain.group(0) if domain else b"example.com")
-    other = _STATUS_FIELDS.sub(b"", other).rstrip(b"\n") + (
+    other = _STATUS_FIELDS.sub(b"", _second_of(part.groups[1])).rstrip(b"\n") + (
         b"\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <"
         + address
         + b">: Recipient address rejected: User unknown in virtual mailbox table"
     )
-    status = b"\n\n".join([*groups, other]) + b"\n"
-    out = text[: body + 2] + status + text[end:]
-    return out.replace(b"\n", b"\r\n") if crlf else out
+    return part.with_groups([*part.groups, other])
 
 
+_NOTHING = re.compile(rb"(?!)")
 _HEADER_LINE = re.compile(
     rb"^(?:Received|From|To|Cc|Subject|Message-I[Dd]|Date|Return-Path):", re.M
 )
@@ -261,24 +269,16 @@ def _second_recipient_notice(raw: bytes) -> bytes | None:
     local = reading[1][0][0].partition("@")[0].encode()
     named = re.compile(rb"(?<![\w.+-])(" + re.escape(local) + rb"@)", re.IGNORECASE)
     head_end = text.find(b"\n\n")
-    head, body = text[:head_end], text[head_end:]
     head = re.sub(
         rb"^(X-Failed-Recipients:[ \t]*)([^\n]+)",
         lambda m: m.group(1) + m.group(2) + b", " + named.sub(rb"second.\1", m.group(2)),
-        head,
+        text[:head_end],
         flags=re.IGNORECASE | re.MULTILINE,
     )
-    pieces = re.split(rb"(\n[ \t]*\n)", body)
-    changed = False
-    for i in range(0, len(pieces), 2):
-        piece = pieces[i]
-        if named.search(piece) and b"\n--" not in piece and not _HEADER_LINE.search(piece):
-            copy = _HEADING.sub(b"", named.sub(rb"second.\1", piece)).lstrip(b"\n")
-            pieces[i] += b"\n" + copy
-            changed = True
-    if not changed:
+    body = _repeat_paragraphs(text[head_end:], named, _HEADER_LINE)
+    if body == text[head_end:]:
         return None
-    out = head + b"".join(pieces)
+    out = head + body
     return out.replace(b"\n", b"\r\n") if crlf else out
 
 
