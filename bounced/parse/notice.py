@@ -169,8 +169,10 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
             # The next anchor's line belongs to the next recipient.
             stop = max(match.end(), text.rfind("\n", 0, stop))
         rest = text[match.end() : stop].lstrip(" \t:>.;,-'\")]")
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        reply_start = _logical_line_start(text, line_start)
         if keep_prefix:
-            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_start = reply_start
             first = rest.find("\n\n")
             if _WORD.search(rest[: 200 if first < 0 else min(first, 200)]) is None:
                 # Nothing after the address ("reason: Mailbox full\naddress: <addr>"): the
@@ -179,6 +181,8 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
                 line_start = max(0, line_start - 1000) if above < 0 else above + 2
             at = match.start("addr") if match.group("addr") else match.start()
             rest = text[line_start:at].rstrip(" \t<") + " " + rest
+        elif reply_start < line_start:
+            rest = text[reply_start:line_start].strip() + " " + rest  # the codes it goes on from
         key = address.lower()
         if key in out:
             out[key].text += "\n" + rest
@@ -189,6 +193,18 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         _share_list(result)
         _share_tail(result)
     return result
+
+
+def _logical_line_start(text: str, line_start: int) -> int:
+    """Where the reply a line goes on from starts: a reply folded after its codes ("550 5.1.1"
+    then, indented, "<addr>: Recipient address rejected") is one line with its codes."""
+    if line_start < 2 or text[line_start : line_start + 1] not in (" ", "\t"):
+        return line_start
+    previous = text.rfind("\n", 0, line_start - 1) + 1
+    above = text[previous : line_start - 1]
+    if F.find_address(above) is None and (F.find_status(above) or F.REPLY.search(above)):
+        return previous
+    return line_start
 
 
 def _share_list(found: list[Segment]) -> None:

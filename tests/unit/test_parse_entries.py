@@ -114,6 +114,21 @@ def test_segments_of_a_list_share_what_follows_it() -> None:
     assert "554 5.3.0" in b.text
 
 
+def test_a_reply_folded_after_its_codes_keeps_them() -> None:
+    """ "550 5.1.1" then, indented on the next line, the address and the rest of the reply: the
+    codes belong to that recipient's text, whether or not the anchor keeps its line's start."""
+    text = "Session:\n<-- 550 5.1.1\n    <cleo@example.com>: Recipient address rejected\n"
+    line_anchor = re.compile(r"^[ \t]{0,12}<(?P<addr>[\w.-]+@[\w.-]+)>", re.MULTILINE)
+    (cleo,) = notice.segments(text, line_anchor)
+    assert cleo.text.startswith("<-- 550 5.1.1")
+    assert "Recipient address rejected" in cleo.text
+    (cleo,) = notice.segments(text, line_anchor, keep_prefix=True)
+    assert "550 5.1.1" in cleo.text
+    listed = "Failed:\n    <ann@example.com>: no such user\n"
+    (ann,) = notice.segments(listed, line_anchor)
+    assert ann.text == "no such user\n"
+
+
 def test_remote_host_wordings() -> None:
     """The remote host is read from the wording of each MTA."""
     assert notice.remote_host("host mx.example.com [192.0.2.1]: 550") == "mx.example.com"
