@@ -161,7 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__version__)
         return EXIT_OK
     if args.command == "parse":
-        return _parse_command(args, sys.stdout)
+        try:
+            return _parse_command(args, sys.stdout)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, like any filter. Standard output
+            # goes to /dev/null so that the interpreter's own flush at exit does not fail too.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_OK
     if args.command == "run":
         return _run_command(args)
     if args.command == "demo":
@@ -221,7 +228,11 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
         return EXIT_USAGE
     root: Path | None = args.root
     scorer = args.format == "scorer"
-    write = out.write
+    # JSON lines go out as the UTF-8 bytes orjson makes, straight to the byte stream when the
+    # text stream has one (the standard output), with no decoding and encoding again.
+    binary: IO[bytes] | None = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
     for path in _iter_files(args.paths):
         shown = _relative(path, root)
         record: dict[str, Any]
@@ -240,8 +251,12 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
                 record = {"path": shown, "report": result.report, "signals": result.signals}
         if scorer and "error" in record:
             record["recipients"] = []
-        write(dumps(record).decode())
-        write("\n")
+        if binary is not None:
+            binary.write(dumps(record) + b"\n")
+        else:
+            out.write(dumps(record).decode() + "\n")
+    if binary is not None:
+        binary.flush()
     return EXIT_OK
 
 
