@@ -190,8 +190,8 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
             out[key] = Segment(address=address, text=rest)
     result = list(out.values())
     if len(result) > 1:
+        _share_tail(result)  # first: it looks at the last text as the notice wrote it
         _share_list(result)
-        _share_tail(result)
     return result
 
 
@@ -207,27 +207,56 @@ def _logical_line_start(text: str, line_start: int) -> int:
     return line_start
 
 
+# Characters of shared text handed out to recipients at the most: beyond it, a huge notice
+# about very many recipients leaves the rest of them with what they had of their own.
+_SHARE_BUDGET = 1_000_000
+
+
 def _share_list(found: list[Segment]) -> None:
     """Recipients listed one under another ("a@x\nb@x\n\nFor the following reason: ...")
     have nothing of their own before the next address: what follows the list is about each of
     them. Where it names them one by one ("553 <a@x>... No such user"), each gets the lines
-    that name it, and the lines that name none of them."""
-    for index, seg in enumerate(found):
-        if _WORD.search(seg.text):
-            continue
-        shared = next((s.text for s in found[index + 1 :] if _WORD.search(s.text)), None)
-        if shared is not None:
-            seg.text = shared
-    addresses = [seg.address.lower() for seg in found]
-    for seg in found:
-        lines = seg.text.split("\n")
-        named = [[a for a in addresses if a in line.lower()] for line in lines]
-        own = seg.address.lower()
-        if not any(own in names for names in named):
-            continue
-        seg.text = "\n".join(
-            line for line, names in zip(lines, named, strict=True) if not names or own in names
-        )
+    that name it and the lines that name none of them; one it does not name gets only the
+    latter.
+
+    Each text is split and searched for addresses once, however many recipients share it, and
+    what is handed out is bounded (`_SHARE_BUDGET`).
+    """
+    shared: list[str | None] = [None] * len(found)
+    following: str | None = None
+    for index in range(len(found) - 1, -1, -1):
+        if _WORD.search(found[index].text):
+            following = found[index].text
+        else:
+            shared[index] = following
+    listed = {seg.address.lower() for seg in found}
+    read: dict[str, tuple[list[str], list[int], dict[str, list[int]]]] = {}
+    budget = _SHARE_BUDGET
+    for seg, given in zip(found, shared, strict=True):
+        if given is not None and len(given) > budget:
+            continue  # keep what it had: the budget is spent
+        text = seg.text if given is None else given
+        known = read.get(text)
+        if known is None:
+            lines = text.split("\n")
+            common: list[int] = []
+            naming: dict[str, list[int]] = {}
+            for index, line in enumerate(lines):
+                names = {a.lower() for a in F.find_addresses(line)} & listed
+                if not names:
+                    common.append(index)
+                for name in names:
+                    naming.setdefault(name, []).append(index)
+            known = read[text] = (lines, common, naming)
+        lines, common, naming = known
+        own = naming.get(seg.address.lower())
+        if own:
+            text = "\n".join(lines[i] for i in sorted(common + own))
+        elif naming:
+            text = "\n".join(lines[i] for i in common)
+        if given is not None:
+            budget -= len(text)
+        seg.text = text
 
 
 # A section heading of its own: "   ----- Transcript of session follows -----".
@@ -243,8 +272,9 @@ def _share_tail(found: list[Segment]) -> None:
     if heading is None:
         return
     tail = last.text[heading.start() :]
-    lowered = tail.lower()
-    if any(seg.address.lower() in lowered for seg in found):
+    if len(tail) * (len(found) - 1) > _SHARE_BUDGET:
+        return
+    if {a.lower() for a in F.find_addresses(tail)} & {seg.address.lower() for seg in found}:
         return  # a transcript that names its recipients speaks of each in its own place
     for seg in found[:-1]:
         if _SECTION.search(seg.text) is None:

@@ -109,3 +109,28 @@ def test_long_runs_in_a_body_cost_linear_time(fill: str, ctype: str, subject: st
     started = time.perf_counter()
     _check(raw.encode())
     assert time.perf_counter() - started < 2.0
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    recipients=st.sampled_from([2, 300, 3000]),
+    filler=st.sampled_from([0, 20, 2000]),
+)
+def test_many_recipients_sharing_a_transcript_cost_linear_time(
+    recipients: int, filler: int
+) -> None:
+    """A list of many recipients, then a transcript that names each among many other lines:
+    sharing it out among them stays linear in the size of the notice."""
+    listed = "".join(f"user{i}@example.com\n" for i in range(recipients))
+    named = "".join(
+        f"RCPT TO:<user{i}@example.com>\n550 5.1.1 User unknown\n" + "<<< 250 ok\n" * filler
+        for i in range(0, recipients, max(1, recipients // 50))
+    )
+    raw = (
+        "From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail Returned to Sender\n\n"
+        f"The following addresses had permanent fatal errors:\n\n{listed}\n"
+        f"   ----- Transcript of session follows -----\n{named}"
+    ).encode()
+    started = time.perf_counter()
+    _check(raw)
+    assert time.perf_counter() - started < 2.0
