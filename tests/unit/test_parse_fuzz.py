@@ -134,3 +134,17 @@ def test_many_recipients_sharing_a_transcript_cost_linear_time(
     started = time.perf_counter()
     _check(raw)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_charset_name_with_stray_bytes_is_read_as_utf8() -> None:
+    """A Content-Type whose charset name holds bytes that are not text names no codec: the
+    part is read as UTF-8 (with replacement), not refused as a reader failure."""
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.com\nSubject: Undelivered Mail Returned to Sender\n"
+        b'Content-Type: text/plain; charset="iso-8\xa859-1"\n\n'
+        b"<a@example.com>: host mx.example.com said: 550 5.1.1 caf\xe9 user unknown\n"
+    )
+    report = parse(raw)
+    (entry,) = report.entries
+    assert entry.recipient == "a@example.com"
+    assert "user unknown" in entry.diagnostic
