@@ -217,7 +217,6 @@ _RANK = {code: i for i, code in enumerate(_ANY_CLASS)}
 _STATUS = re.compile(r"([245])(?<![0-9./vV][245])\.([0-7])\.(\d{1,3})(?!\d|\.\d)")
 _REPLY = re.compile(r"([245](?<![0-9./][245])\d\d)(?![0-9./])")
 _TEMPORARY_WORDS = re.compile(r" temporar| persistent")
-_PERMANENT_WORDS = re.compile(r" permanent ")
 
 
 def reason_of(status: str | None) -> Reason | None:
@@ -299,26 +298,13 @@ def find_reply(text: str, klass: str = "") -> int | None:
     return best
 
 
-def is_temporary(text: str) -> bool:
-    """True when a reply text says the failure is temporary (a 4xx code or the word)."""
-    if not text:
-        return False
+def _code_of(text: str) -> str:
+    """The enhanced status code of a text, else its SMTP reply code, else ""."""
     code = find_status(text)
     if code is None:
         reply = find_reply(text)
-        code = str(reply) if reply else None
-    return (code or "").startswith("4") or bool(_TEMPORARY_WORDS.search(text.lower()))
-
-
-def is_permanent(text: str) -> bool:
-    """True when a reply text says the failure is permanent (a 5xx code or the word)."""
-    if not text:
-        return False
-    code = find_status(text)
-    if code is None:
-        reply = find_reply(text)
-        code = str(reply) if reply else None
-    return (code or "").startswith("5") or bool(_PERMANENT_WORDS.search(text.lower()))
+        return str(reply) if reply else ""
+    return code
 
 
 def pseudo(reason: Reason, temporary: bool) -> str | None:
@@ -346,8 +332,6 @@ def is_hard(reason: Reason, evidence: str) -> bool:
         return False
     if not evidence.strip():
         return True
-    code = find_status(evidence)
-    if code is None:
-        reply = find_reply(evidence)
-        code = str(reply) if reply else ""
-    return code.startswith("5") or not is_temporary(evidence)
+    code = _code_of(evidence)
+    temporary = code.startswith("4") or bool(_TEMPORARY_WORDS.search(evidence.lower()))
+    return code.startswith("5") or not temporary
