@@ -31,7 +31,6 @@ R = Reason
 _SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
 _UNIX_TYPES = frozenset({"x-unix", "unix"})
 _SPACES = re.compile(r"\s+")
-_TEMPORARY = (" temporar", " persistent")  # the wording of a temporary failure
 _CONTINUED = re.compile(r"[245](?<![0-9.][245])[0-9][0-9]-")  # "550-5.7.1 ...": multi-line
 
 
@@ -76,7 +75,7 @@ def classify(entry: Entry, report: Report) -> Verdict:
         category, action = override
     if code is None and reason is not R.DELIVERED:
         # No code anywhere: the reply code's class, or the wording, says temporary or not.
-        temporary = (reply or 0) // 100 == 4 or any(word in lowered for word in _TEMPORARY)
+        temporary = (reply or 0) // 100 == 4 or status.says_temporary(lowered)
         code = status.pseudo(reason, temporary)
     return Verdict(
         reason=reason,

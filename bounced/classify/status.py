@@ -298,6 +298,11 @@ def find_reply(text: str, klass: str = "") -> int | None:
     return best
 
 
+def says_temporary(lowered: str) -> bool:
+    """True when a (lower-case) reply calls its failure temporary or persistent."""
+    return _TEMPORARY_WORDS.search(lowered) is not None
+
+
 def _code_of(text: str) -> str:
     """The enhanced status code of a text, else its SMTP reply code, else ""."""
     code = find_status(text)
@@ -333,5 +338,5 @@ def is_hard(reason: Reason, evidence: str) -> bool:
     if not evidence.strip():
         return True
     code = _code_of(evidence)
-    temporary = code.startswith("4") or bool(_TEMPORARY_WORDS.search(evidence.lower()))
+    temporary = code.startswith("4") or says_temporary(evidence.lower())
     return code.startswith("5") or not temporary
