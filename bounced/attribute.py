@@ -333,10 +333,7 @@ def _signed(report: Report, references: dict[str, bool], config: AttributionConf
     if recipient is None and (feedback is None or (candidates and not feedback.redacted)):
         return UNATTRIBUTED  # a reference copied from a mail to somebody else
     sending_ip = values.get("sending_ip")
-    pool = values.get("pool")
-    if pool is None and sending_ip is not None:
-        hit = config.network_of(sending_ip)
-        pool = hit[1] if hit else None
+    pool = values["pool"] if "pool" in values else _pool_of(sending_ip, config)
     return Attribution(
         client=values["client"],
         campaign=values.get("campaign"),
@@ -348,6 +345,12 @@ def _signed(report: Report, references: dict[str, bool], config: AttributionConf
         recipient=recipient,
         reference=verified[0].tag.hex(),
     )
+
+
+def _pool_of(sending_ip: str | None, config: AttributionConfig) -> str | None:
+    """The pool of one of the ESP's own addresses, when the reference did not name it."""
+    hit = config.network_of(sending_ip) if sending_ip is not None else None
+    return hit[1] if hit else None
 
 
 def _candidates(report: Report) -> list[str]:
@@ -382,10 +385,7 @@ def _fallback(
     if source is None:
         return UNATTRIBUTED
     sending_ip = values.get("sending_ip")
-    pool = values.get("pool")
-    if pool is None and sending_ip is not None:
-        hit = config.network_of(sending_ip)
-        pool = hit[1] if hit else None
+    pool = values["pool"] if "pool" in values else _pool_of(sending_ip, config)
     return Attribution(
         client=values.get("client"),
         campaign=values.get("campaign"),
