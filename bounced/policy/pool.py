@@ -195,6 +195,18 @@ def tick_needs(stored: Stored, policy: PolicyConfig, now: float, out: Needs) -> 
         _windows(_rules_for(policy, str(stored.data.get("state"))), client, now, out)
 
 
+def _move_on_rule(
+    ctx: Context, client: str, doc: dict[str, Any], rules: tuple[Rule, ...], to: str
+) -> bool:
+    """Move the client to `to` under the first of `rules` that holds; False when none does."""
+    fired = _first_holding(ctx, rules, client, ctx.now)
+    if fired is None:
+        return False
+    rule, counts = fired
+    _move(ctx, client, doc, to, rule.id, window=rule.window, facts=numbers(rule.when, counts))
+    return True
+
+
 def tick(ctx: Context, key: str, stored: Stored) -> None:
     doc = ctx.working.get(KIND, key)
     if doc is None:
@@ -219,38 +231,15 @@ def tick(ctx: Context, key: str, stored: Stored) -> None:
                 _move(ctx, key, doc, ELIGIBLE, "pool.enter", window=windows, facts=facts)
                 return
         if state == ELIGIBLE:
-            fired = _first_holding(ctx, pool.leave, key, now)
-            if fired is not None:
-                rule, counts = fired
-                _move(
-                    ctx,
-                    key,
-                    doc,
-                    DEDICATED,
-                    rule.id,
-                    window=rule.window,
-                    facts=numbers(rule.when, counts),
-                )
+            if _move_on_rule(ctx, key, doc, pool.leave, DEDICATED):
                 return
             if pool.auto_promote and now - (doc.get("since") or now) >= seconds(
                 pool.auto_promote_after
             ):
                 _move(ctx, key, doc, GRID, "pool.auto-promote")
                 return
-        if state == GRID:
-            fired = _first_holding(ctx, pool.demote, key, now)
-            if fired is not None:
-                rule, counts = fired
-                _move(
-                    ctx,
-                    key,
-                    doc,
-                    DEMOTED,
-                    rule.id,
-                    window=rule.window,
-                    facts=numbers(rule.when, counts),
-                )
-                return
+        if state == GRID and _move_on_rule(ctx, key, doc, pool.demote, DEMOTED):
+            return
     ctx.put(KIND, key, doc, _due(ctx, doc))
 
 
