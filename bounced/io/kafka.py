@@ -346,7 +346,29 @@ class KafkaSource:
                 consumer.resume(*(_tp(p) for p in ready))
 
 
-class KafkaSink:
+class _Started:
+    """`async with` for a client with `start()` and `stop()`: started on entry, stopped on exit."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class KafkaSink(_Started):
     """Output records, each acknowledged by the broker (``acks="all"``).
 
     Not idempotent and not transactional: Tansu rejects the InitProducerId v0 request that
@@ -401,18 +423,6 @@ class KafkaSink:
         if producer is not None:
             await _close_quietly(producer.stop(), self._stop_timeout)
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
     async def send(self, records: Sequence[OutboxRecord]) -> None:
         """Produce `records`; return when all are acknowledged, else raise `BrokerError`."""
         if not records:
@@ -463,7 +473,7 @@ async def _close_quietly(closing: Awaitable[Any], bound: float) -> None:
         _log.warning("closing a Kafka client failed", error=f"{type(exc).__name__}: {exc}")
 
 
-class KafkaAdmin:
+class KafkaAdmin(_Started):
     """Topic creation, high watermarks and reading a topic back."""
 
     def __init__(
@@ -517,18 +527,6 @@ class KafkaAdmin:
             await _close_quietly(consumer.stop(), self._timeout)
         if admin is not None:
             await _close_quietly(admin.close(), self._timeout)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def ensure_topics(
         self, topics: Iterable[str], partitions: int, *, replication_factor: int = 1
