@@ -209,7 +209,7 @@ def _logical_line_start(text: str, line_start: int) -> int:
 
 # Characters of shared text handed out to recipients at the most: beyond it, a huge notice
 # about very many recipients leaves the rest of them with what they had of their own.
-_SHARE_BUDGET = 1_000_000
+SHARE_BUDGET = 1_000_000
 
 
 def _share_list(found: list[Segment]) -> None:
@@ -220,7 +220,7 @@ def _share_list(found: list[Segment]) -> None:
     latter.
 
     Each text is split and searched for addresses once, however many recipients share it, and
-    what is handed out is bounded (`_SHARE_BUDGET`).
+    what is handed out is bounded (`SHARE_BUDGET`).
     """
     shared: list[str | None] = [None] * len(found)
     following: str | None = None
@@ -231,7 +231,7 @@ def _share_list(found: list[Segment]) -> None:
             shared[index] = following
     listed = {seg.address.lower() for seg in found}
     read: dict[str, tuple[list[str], list[int], dict[str, list[int]]]] = {}
-    budget = _SHARE_BUDGET
+    budget = SHARE_BUDGET
     for seg, given in zip(found, shared, strict=True):
         if given is not None and len(given) > budget:
             continue  # keep what it had: the budget is spent
@@ -272,7 +272,7 @@ def _share_tail(found: list[Segment]) -> None:
     if heading is None:
         return
     tail = last.text[heading.start() :]
-    if len(tail) * (len(found) - 1) > _SHARE_BUDGET:
+    if len(tail) * (len(found) - 1) > SHARE_BUDGET:
         return
     if {a.lower() for a in F.find_addresses(tail)} & {seg.address.lower() for seg in found}:
         return  # a transcript that names its recipients speaks of each in its own place

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bounced.errors import ParseError
 from bounced.model import Report
 from bounced.parse import Limits, parse
+from bounced.parse.notice import SHARE_BUDGET
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _LIMITS = Limits(max_bytes=256 * 1024, max_depth=8, max_parts=64, max_headers=200)
@@ -116,11 +117,10 @@ def test_long_runs_in_a_body_cost_linear_time(fill: str, ctype: str, subject: st
     recipients=st.sampled_from([2, 300, 3000]),
     filler=st.sampled_from([0, 20, 2000]),
 )
-def test_many_recipients_sharing_a_transcript_cost_linear_time(
-    recipients: int, filler: int
-) -> None:
+def test_many_recipients_sharing_a_transcript_stay_bounded(recipients: int, filler: int) -> None:
     """A list of many recipients, then a transcript that names each among many other lines:
-    sharing it out among them stays linear in the size of the notice."""
+    what is shared out among them stays bounded (a few times the notice, plus the budget), where
+    copying the transcript to every recipient grows with recipients x transcript."""
     listed = "".join(f"user{i}@example.com\n" for i in range(recipients))
     named = "".join(
         f"RCPT TO:<user{i}@example.com>\n550 5.1.1 User unknown\n" + "<<< 250 ok\n" * filler
@@ -131,9 +131,10 @@ def test_many_recipients_sharing_a_transcript_cost_linear_time(
         f"The following addresses had permanent fatal errors:\n\n{listed}\n"
         f"   ----- Transcript of session follows -----\n{named}"
     ).encode()
-    started = time.perf_counter()
-    _check(raw)
-    assert time.perf_counter() - started < 2.0
+    report = parse(raw)  # the default limits: the large cases must be read, not refused
+    assert len(report.entries) == recipients
+    handed_out = sum(len(entry.diagnostic) for entry in report.entries)
+    assert handed_out <= 2 * len(raw) + SHARE_BUDGET
 
 
 def test_a_charset_name_with_stray_bytes_is_read_as_utf8() -> None:
