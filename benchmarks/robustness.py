@@ -20,8 +20,10 @@ rewrite.
 from __future__ import annotations
 
 import argparse
+import base64
 import email
 import email.policy
+import quopri
 import re
 import sys
 import textwrap
@@ -87,14 +89,12 @@ def _reencode(encoding: str) -> Callable[[bytes], bytes | None]:
             if not isinstance(payload, bytes) or not payload.strip():
                 continue
             del part["Content-Transfer-Encoding"]
-            if encoding == "base64":
-                import base64
-
-                body = base64.encodebytes(payload).decode("ascii")
-            else:
-                import quopri
-
-                body = quopri.encodestring(payload).decode("ascii")
+            encoded = (
+                base64.encodebytes(payload)
+                if encoding == "base64"
+                else quopri.encodestring(payload)
+            )
+            body = encoded.decode("ascii")
             part["Content-Transfer-Encoding"] = encoding
             part.set_payload(body)
             changed = True
