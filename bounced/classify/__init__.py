@@ -15,7 +15,7 @@ reason vocabulary and decisions the results are meant to compare with):
    rule (`replies`) says the reply is a rate limit or a reputation block: those are the sender's
    problem whatever reason the reply text suggests.
 8. A recipient without any status code gets the reference parser's internal code for its
-   reason (X.0.9NN), with the class digit the reply says (4 temporary, 5 permanent).
+   reason (X.9.NNN), with the class digit the reply says (4 temporary, 5 permanent).
 """
 
 from __future__ import annotations

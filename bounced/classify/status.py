@@ -8,9 +8,9 @@ Theory of operation:
   (Sisimai 5) does, so that derived values compare with it: IPv4 addresses are masked first,
   a code glued to a digit, a dot or a "v" (version numbers) is not a code, and of several codes
   the specific one wins over x.0.0 (`prefer`).
-- `PSEUDO` holds the reference parser's internal codes (X.0.9NN), used as the status of a
-  recipient whose report carries no code at all, so that the class digit still tells permanent
-  from temporary.
+- `PSEUDO` holds the reference parser's internal codes (X.9.NNN, Sisimai 5.7), used as the
+  status of a recipient whose report carries no code at all, so that the class digit still tells
+  permanent from temporary.
 - `is_hard` is the reference parser's hard-bounce rule: the address itself is wrong.
 """
 
@@ -132,46 +132,45 @@ NAME: dict[str, Reason] = {
     "5.7.30": R.FAILEDSTARTTLS,  # REQUIRETLS support required
 }
 
-# Rule 2: the reference parser's internal codes (class digit + ".0." + these digits) for a
-# recipient whose report has no code. Temporary codes do not exist for the three reasons that
-# are about the address itself.
+# Rule 2: the reference parser's internal codes (class digit + ".9." + these digits, as in
+# Sisimai 5.7) for a recipient whose report has no code. The subject digit 9 is outside the
+# registry, so such a code can never be mistaken for one a server sent. Temporary codes do not
+# exist for the three reasons that are about the address itself.
 PSEUDO: dict[Reason, str] = {
-    R.AUTHFAILURE: "926",
-    R.BADREPUTATION: "975",
-    R.BLOCKED: "971",
-    R.CONTENTERROR: "960",
-    R.EXCEEDLIMIT: "923",
-    R.EXPIRED: "947",
-    R.FAILEDSTARTTLS: "976",
-    R.FILTERED: "910",
-    R.HASMOVED: "916",
-    R.HOSTUNKNOWN: "912",
-    R.MAILBOXFULL: "922",
-    R.MAILERERROR: "939",
-    R.MESGTOOBIG: "934",
-    R.NETWORKERROR: "944",
-    R.NORELAYING: "909",
-    R.NOTACCEPT: "932",
-    R.NOTCOMPLIANTRFC: "974",
-    R.ONHOLD: "901",
-    R.POLICYVIOLATION: "972",
-    R.REJECTED: "918",
-    R.REQUIREPTR: "973",
-    R.SECURITYERROR: "970",
-    R.SPAMDETECTED: "980",
-    R.SPEEDING: "946",
-    R.SUSPEND: "921",
-    R.SYSTEMERROR: "930",
-    R.SYSTEMFULL: "931",
-    R.SYNTAXERROR: "902",
-    R.TOOMANYCONN: "945",
-    R.USERUNKNOWN: "911",
-    R.UNDEFINED: "900",
-    R.VIRUSDETECTED: "981",
+    R.REJECTED: "110",
+    R.AUTHFAILURE: "130",
+    R.SPEEDING: "131",
+    R.TOOMANYCONN: "131",
+    R.BADREPUTATION: "132",
+    R.REQUIREPTR: "133",
+    R.BLOCKED: "134",
+    R.CONTENTERROR: "160",
+    R.EXCEEDLIMIT: "161",
+    R.MESGTOOBIG: "161",
+    R.NOTCOMPLIANTRFC: "162",
+    R.SPAMDETECTED: "164",
+    R.VIRUSDETECTED: "165",
+    R.FILTERED: "210",
+    R.HASMOVED: "211",
+    R.HOSTUNKNOWN: "212",
+    R.USERUNKNOWN: "213",
+    R.NORELAYING: "214",
+    R.NOTACCEPT: "215",
+    R.MAILBOXFULL: "220",
+    R.SUSPEND: "221",
+    R.MAILERERROR: "230",
+    R.SYSTEMERROR: "231",
+    R.SYSTEMFULL: "232",
+    R.UNDEFINED: "300",
+    R.ONHOLD: "301",
+    R.EXPIRED: "340",
+    R.NETWORKERROR: "341",
+    R.FAILEDSTARTTLS: "350",
+    R.SYNTAXERROR: "351",
+    R.SECURITYERROR: "370",
+    R.POLICYVIOLATION: "371",
 }
 _NO_TEMPORARY_PSEUDO = frozenset({R.HASMOVED, R.HOSTUNKNOWN, R.USERUNKNOWN})
-# Filtered has its own temporary code.
-_PSEUDO_TEMPORARY: dict[Reason, str] = {R.FILTERED: "924"}
 
 # Rule 3: reply codes by class, in the order the reference parser looks for them: when a text
 # holds several, the first of this list wins, not the first in the text.
@@ -314,13 +313,10 @@ def _code_of(text: str) -> str:
 
 def pseudo(reason: Reason, temporary: bool) -> str | None:
     """The reference parser's internal status code for a reason, when the report had none."""
-    if temporary:
-        if reason in _NO_TEMPORARY_PSEUDO:
-            return None
-        digits = _PSEUDO_TEMPORARY.get(reason) or PSEUDO.get(reason)
-        return f"4.0.{digits}" if digits else None
     digits = PSEUDO.get(reason)
-    return f"5.0.{digits}" if digits else None
+    if digits is None or (temporary and reason in _NO_TEMPORARY_PSEUDO):
+        return None
+    return f"{4 if temporary else 5}.9.{digits}"
 
 
 _ALWAYS_HARD = frozenset({R.USERUNKNOWN, R.HOSTUNKNOWN, R.HASMOVED})

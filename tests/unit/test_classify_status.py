@@ -78,11 +78,20 @@ def test_find_reply_prefers_the_list_order_not_the_position() -> None:
 
 
 def test_pseudo_codes() -> None:
-    """A recipient without a code gets the internal X.0.9NN code of its reason and class."""
-    assert status.pseudo(R.USERUNKNOWN, temporary=False) == "5.0.911"
+    """A recipient without a code gets the internal X.9.NNN code of its reason and class."""
+    assert status.pseudo(R.USERUNKNOWN, temporary=False) == "5.9.213"
     assert status.pseudo(R.USERUNKNOWN, temporary=True) is None
-    assert status.pseudo(R.FILTERED, temporary=True) == "4.0.924"
-    assert status.pseudo(R.EXPIRED, temporary=True) == "4.0.947"
+    assert status.pseudo(R.FILTERED, temporary=True) == "4.9.210"
+    assert status.pseudo(R.EXPIRED, temporary=True) == "4.9.340"
+    # Reasons the reference parser merged share a code.
+    assert status.pseudo(R.SPEEDING, temporary=True) == status.pseudo(R.TOOMANYCONN, temporary=True)
+    # Every reason a bounce can have gets one.
+    for reason in R:
+        if reason in (R.DELIVERED, R.FEEDBACK, R.VACATION):
+            continue
+        code = status.pseudo(reason, temporary=False)
+        assert code is not None, reason
+        assert code.startswith("5.9."), reason
 
 
 @pytest.mark.parametrize(

@@ -62,17 +62,17 @@ def test_unknown_user_with_a_generic_status_field() -> None:
 def test_no_code_anywhere_gives_the_internal_code() -> None:
     """Without any status code, the reason's internal code is given, its class from the reply."""
     permanent = classify(entry("550 <kijitora@example.jp>: user unknown", command="RCPT"), DSN)
-    assert (permanent.reason, permanent.status) == (R.USERUNKNOWN, "5.0.911")
+    assert (permanent.reason, permanent.status) == (R.USERUNKNOWN, "5.9.213")
     temporary = classify(entry("421 mailbox full, try again later"), DSN)
-    assert (temporary.reason, temporary.status) == (R.MAILBOXFULL, "4.0.922")
+    assert (temporary.reason, temporary.status) == (R.MAILBOXFULL, "4.9.220")
 
 
 def test_temporary_wording_without_codes_gives_a_temporary_internal_code() -> None:
     """Without any code, words saying the failure is temporary make the internal code 4.x."""
     verdict = classify(entry("mailbox full: temporary failure, will retry"), DSN)
-    assert (verdict.reason, verdict.status) == (R.MAILBOXFULL, "4.0.922")
+    assert (verdict.reason, verdict.status) == (R.MAILBOXFULL, "4.9.220")
     verdict = classify(entry("mailbox full"), DSN)
-    assert (verdict.reason, verdict.status) == (R.MAILBOXFULL, "5.0.922")
+    assert (verdict.reason, verdict.status) == (R.MAILBOXFULL, "5.9.220")
 
 
 def test_multi_line_gmail_reply_and_remote_host() -> None:
