@@ -1,11 +1,18 @@
 """Parser throughput, whole process on one core, side by side with Sisimai on the same files.
 
-    python benchmarks/speed.py [--corpus DIR] [--repeat 10] [--runs 3]
+    python benchmarks/speed.py [--corpus DIR] [--repeat 10] [--runs 3] [--sisimai-lib DIR ...]
 
 Both parsers run as separate processes pinned to one core (`taskset -c 0`) over the corpus files
 repeated `--repeat` times: `bounced parse --format scorer` (output to /dev/null), and Sisimai
 (Debian's libsisimai-perl) through a five-line Perl driver that makes Sisimai parse every file
-and counts the results. Process start-up is included for both, as a user would see it. Each is
+and counts the results. `--sisimai-lib DIR` adds another Sisimai, found under DIR (a PERL5LIB
+folder), for example Debian's newest package unpacked beside the installed one:
+
+    curl -sO http://deb.debian.org/debian/pool/main/libs/libsisimai-perl/libsisimai-perl_5.7.2-1_all.deb
+    dpkg-deb -x libsisimai-perl_5.7.2-1_all.deb /opt/sisimai-5.7
+    python benchmarks/speed.py --sisimai-lib /opt/sisimai-5.7/usr/share/perl5
+
+Process start-up is included for every contender, as a user would see it. Each is
 run `--runs` times, in rounds that run each once, and the best run is kept (the machine is
 shared; the best run is the least disturbed one). Prints messages per second for both and the
 ratio, from wall-clock time, and the CPU time (user + system) of the best runs, which a busy
@@ -30,7 +37,9 @@ SISIMAI_DRIVER = r"""
 use strict; use warnings; use Sisimai;
 my $records = 0;
 for my $path (@ARGV) {
-    my $v = Sisimai->make($path, 'delivered' => 1, 'vacation' => 1);
+    # Sisimai 5 renamed make() to rise().
+    my $v = Sisimai->can('rise') ? Sisimai->rise($path, 'delivered' => 1, 'vacation' => 1)
+                                 : Sisimai->make($path, 'delivered' => 1, 'vacation' => 1);
     $records += scalar @$v if $v;
 }
 print STDERR "records: $records\n";
@@ -60,6 +69,13 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--sisimai-lib",
+        type=Path,
+        action="append",
+        default=[],
+        help="a PERL5LIB folder holding another Sisimai to compare with (repeatable)",
+    )
     args = parser.parse_args()
     files = files_of(args.corpus)
     if not files:
@@ -88,29 +104,24 @@ def main() -> int:
         )
         command = [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)]
         print(f"corpus: {len(files)} files x {args.repeat} = {count} messages, one core")
-        command = [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)]
-        print(f"corpus: {len(files)} files x {args.repeat} = {count} messages, one core")
         contenders: dict[str, list[str]] = {"bounced parse:": command}
         perl = shutil.which("perl")
-        has_sisimai = (
-            perl
-            and subprocess.run(
-                [perl, "-MSisimai", "-e", "1"], capture_output=True, check=False
-            ).returncode
-            == 0
-        )
-        sisimai = ""
-        if has_sisimai:
+        peers: list[str] = []
+        if perl:
             driver = Path(folder, "sisimai.pl")
             driver.write_text(SISIMAI_DRIVER)
-            version = subprocess.run(
-                [str(perl), "-MSisimai", "-e", "print $Sisimai::VERSION"],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout.strip()
-            sisimai = f"Sisimai {version}:"
-            contenders[sisimai] = [*pin, str(perl), str(driver), str(work)]
+            for lib in [None, *args.sisimai_lib]:
+                version = sisimai_version(perl, lib)
+                if version is None:
+                    if lib is not None:
+                        print(f"no Sisimai under {lib}", file=sys.stderr)
+                        return 2
+                    continue
+                name = f"Sisimai {version}:"
+                if name not in contenders:
+                    include = ["-I", str(lib)] if lib is not None else []
+                    contenders[name] = [*pin, perl, *include, str(driver), str(work)]
+                    peers.append(name)
         # Round by round, each contender once a round: a machine that gets busier or quieter
         # during the benchmark then weighs on both alike.
         best = {name: (float("inf"), float("inf")) for name in contenders}
@@ -120,15 +131,29 @@ def main() -> int:
                 best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
         for name, (wall, cpu) in best.items():
             report(name, count, wall, cpu)
-        if not sisimai:
+        if not peers:
             print("Sisimai not installed (apt-get install libsisimai-perl): no comparison")
             return 0
-        ours, theirs = best["bounced parse:"], best[sisimai]
-        print(
-            f"ratio: bounced is {theirs[0] / ours[0]:.1f}x Sisimai (CPU {theirs[1] / ours[1]:.1f}x)"
-            " (target >= 5x)"
-        )
+        ours = best["bounced parse:"]
+        for name in peers:
+            theirs = best[name]
+            print(
+                f"ratio: bounced is {theirs[0] / ours[0]:.1f}x {name.rstrip(':')}"
+                f" (CPU {theirs[1] / ours[1]:.1f}x) (target >= 5x)"
+            )
     return 0
+
+
+def sisimai_version(perl: str, lib: Path | None) -> str | None:
+    """The version of the Sisimai that `perl` finds (under `lib` first, if given), or None."""
+    include = ["-I", str(lib)] if lib is not None else []
+    found = subprocess.run(
+        [perl, *include, "-MSisimai", "-e", "print $Sisimai::VERSION"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip().lstrip("v") if found.returncode == 0 else None
 
 
 if __name__ == "__main__":
