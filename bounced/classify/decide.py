@@ -226,8 +226,8 @@ def _fallback(facts: Facts, coded: Reason | None) -> Reason | None:
         return R.SYNTAXERROR
     if facts.delayed:
         return R.EXPIRED
-    if facts.command in ("EHLO", "HELO"):
-        return R.BLOCKED
+    if facts.command in ("CONN", "EHLO", "HELO"):
+        return R.BLOCKED  # refused on connecting or at the greeting, for no stated reason
     return None
 
 

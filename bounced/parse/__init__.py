@@ -213,7 +213,7 @@ def _command_from_notice(entry: Entry, text: str) -> Entry:
     if entry.command is not None or entry.action in _PASSING:
         return entry
     command = find_command(notice.paragraph(text, entry.recipient))
-    if command is None and ">>>" in text:
+    if command is None and ("<<<" in text or ">>>" in text):
         command = notice.transcript_command(text, entry.recipient)
     return entry if command is None else replace(entry, command=command)
 

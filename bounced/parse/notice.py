@@ -374,18 +374,27 @@ def paragraph(notice: str, recipient: str) -> str:
 
 def transcript_command(notice: str, recipient: str) -> str | None:
     """The command of a session transcript (">>> RCPT To:<addr>", "<<< 550 ...") for one
-    recipient: the command that names it, or the last one sent before a reply that does."""
+    recipient: the command that names it, or the last one sent before a reply that does.
+
+    A transcript in which nothing was sent, only a refusal received once connected ("... while
+    talking to mx.example.org.:" then "<<< 554 ..."), was refused at the greeting: "CONN".
+    """
     wanted = recipient.lower()
     last: str | None = None
+    sent = refused = talking = False
     for line in notice.lower().split("\n"):
         stripped = line.lstrip()
         if stripped.startswith(">>>"):
+            sent = True
             last = F.find_command(stripped)
             if last is not None and wanted in stripped:
                 return last
-        elif stripped.startswith("<<<") and wanted in stripped:
-            return last
-    return None
+        elif stripped.startswith("<<<"):
+            if wanted in stripped and sent:
+                return last
+            refused = refused or (talking and stripped[3:].lstrip()[:1] in ("4", "5"))
+        talking = "while talking to " in stripped
+    return "CONN" if refused and not sent else None
 
 
 def lead_in(notice: str, recipient: str) -> str:

@@ -91,8 +91,12 @@ def test_delayed_without_reason_is_expired() -> None:
 
 
 def test_refused_greeting_is_blocked() -> None:
-    """A refusal at HELO/EHLO with nothing more is a block of the sending host."""
-    assert decide.generic(facts("554 go away please", reply=554, command="EHLO")) is R.BLOCKED
+    """A refusal on connecting or at HELO/EHLO with nothing more is a block of the sending
+    host; the same words after DATA are not."""
+    reply = "554 a problem occurred"
+    for command in ("CONN", "EHLO", "HELO"):
+        assert decide.generic(facts(reply, reply=554, command=command)) is R.BLOCKED
+    assert decide.generic(facts(reply, reply=554, command="DATA")) is not R.BLOCKED
 
 
 def test_a_stated_reason_is_kept_at_its_place_in_the_order() -> None:

@@ -99,6 +99,21 @@ def test_paragraph_and_transcript_of_a_recipient() -> None:
     assert notice.transcript_command(text, "c@example.com") is None
 
 
+def test_transcript_refused_on_connecting() -> None:
+    """A transcript in which nothing was sent, only a refusal received once connected, was
+    refused at the greeting; a reply after a command was not."""
+    refused = (
+        "... while talking to mx1.example.org.:\n<<< 554 IP=192.0.2.1 - go away\n"
+        "... while talking to mx2.example.org.:\n<<< 554 IP=192.0.2.1 - go away\n"
+        "554 5.0.0 Service unavailable\n"
+    )
+    assert notice.transcript_command(refused, "a@example.com") == "CONN"
+    after_data = "... while talking to mx.example.org.:\n>>> DATA\n<<< 554 go away\n"
+    assert notice.transcript_command(after_data, "a@example.com") is None
+    greeted = "... while talking to mx.example.org.:\n<<< 220 mx.example.org ESMTP\n"
+    assert notice.transcript_command(greeted, "a@example.com") is None
+
+
 def test_postfix_own_words_state_the_reason() -> None:
     """Postfix's own local and DNS failures give a hint; a remote reply does not."""
     text = (
