@@ -243,8 +243,8 @@ def host_of(value: str | None) -> str | None:
     if not value:
         return None
     _, value = split_type(value)
-    value = value.strip().strip("[]()<>;").split()[0] if value.strip() else ""
-    value = value.strip("[]()<>;,")
+    words = value.strip().strip("[]()<>;").split()
+    value = words[0].strip("[]()<>;,") if words else ""
     host, colon, port = value.rpartition(":")
     if colon and port.isdigit() and "." in host and ":" not in host:
         value = host  # "mx.example.com:25"

@@ -128,8 +128,8 @@ def decode_bytes(data: bytes, name: str) -> str:
     Japanese mail in particular often says ISO-2022-JP and is EUC-JP or Shift_JIS. The last
     resort decodes with replacement characters and never fails.
     """
-    if not name.isascii():
-        name = "utf-8"  # a charset name with stray bytes in it names no codec
+    if not (name.isascii() and name.isprintable()):
+        name = "utf-8"  # a charset name with stray bytes or controls in it names no codec
     try:
         return data.decode(name)
     except (UnicodeDecodeError, LookupError):

@@ -81,6 +81,8 @@ def test_find_command(text: str, expected: str | None) -> None:
         ("example-com.mail.example.net:25", "example-com.mail.example.net"),
         ("dns;MX.EXAMPLE.COM.", "mx.example.com"),
         ("", None),
+        ("dns; []", None),  # brackets around nothing
+        ("dns; ( )", None),
     ],
 )
 def test_host_of(value: str, expected: str | None) -> None:

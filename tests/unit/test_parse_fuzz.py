@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,12 +138,14 @@ def test_many_recipients_sharing_a_transcript_stay_bounded(recipients: int, fill
     assert handed_out <= 2 * len(raw) + SHARE_BUDGET
 
 
-def test_a_charset_name_with_stray_bytes_is_read_as_utf8() -> None:
-    """A Content-Type whose charset name holds bytes that are not text names no codec: the
-    part is read as UTF-8 (with replacement), not refused as a reader failure."""
+@pytest.mark.parametrize("charset", [b"iso-8\xa859-1", b"iso-8859-1\x00", b"iso-8859\x01-1"])
+def test_a_charset_name_with_stray_bytes_is_read_as_utf8(charset: bytes) -> None:
+    """A Content-Type whose charset name holds bytes that are not text (or control characters)
+    names no codec: the part is read as UTF-8 (with replacement), not refused as a reader
+    failure."""
     raw = (
         b"From: MAILER-DAEMON@mx.example.com\nSubject: Undelivered Mail Returned to Sender\n"
-        b'Content-Type: text/plain; charset="iso-8\xa859-1"\n\n'
+        b'Content-Type: text/plain; charset="' + charset + b'"\n\n'
         b"<a@example.com>: host mx.example.com said: 550 5.1.1 caf\xe9 user unknown\n"
     )
     report = parse(raw)
