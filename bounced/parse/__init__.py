@@ -124,6 +124,8 @@ def _format_entries(mail: Mail) -> tuple[str, list[Entry]] | None:
             if entries:
                 if _DELAY_SUBJECT.search(mail.subject):
                     entries = [_delayed(e) for e in entries]
+                if "<<<" in mail.notice and any(_cut(e.diagnostic) for e in entries):
+                    entries = [_with_whole_reply(e, mail.notice) for e in entries]
                 return fmt.name, entries
     return None
 
@@ -179,9 +181,12 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
             told = _notice_entries(mail)
         entries = _complete(entries, told)
     elif any(e.command is None for e in failing):
-        entries = [_command_from_notice(e, mail.notice) for e in entries]
+        alone = len(failing) == 1
+        entries = [_command_from_notice(e, mail.notice, alone) for e in entries]
     if any(not e.diagnostic for e in failing):
         entries = [_lead_in(e, mail.notice) for e in entries]
+    if "<<<" in mail.notice and any(_cut(e.diagnostic) for e in failing):
+        entries = [_with_whole_reply(e, mail.notice) for e in entries]
     if any(_gave_up(e) for e in failing):
         if told is None:
             told = _notice_entries(mail)
@@ -208,14 +213,28 @@ def _lead_in(entry: Entry, text: str) -> Entry:
     return replace(entry, diagnostic=F.collapse(lead)) if lead else entry
 
 
-def _command_from_notice(entry: Entry, text: str) -> Entry:
-    """The entry with the SMTP command its paragraph of the notice names, if it lacked one."""
+def _command_from_notice(entry: Entry, text: str, alone: bool = False) -> Entry:
+    """The entry with the SMTP command its paragraph of the notice names, if it lacked one
+    (`alone`: the notice is about this recipient only)."""
     if entry.command is not None or entry.action in _PASSING:
         return entry
     command = find_command(notice.paragraph(text, entry.recipient))
     if command is None and ("<<<" in text or ">>>" in text):
-        command = notice.transcript_command(text, entry.recipient)
+        command = notice.transcript_command(text, entry.recipient, alone)
     return entry if command is None else replace(entry, command=command)
+
+
+def _cut(diagnostic: str) -> bool:
+    """True for a diagnostic that is the first line of a multi-line reply ("550-5.7.1 ...")."""
+    return diagnostic[3:4] == "-" and diagnostic[:3].isdigit()
+
+
+def _with_whole_reply(entry: Entry, text: str) -> Entry:
+    """The entry with the whole reply the notice's transcript holds, if it quoted one line."""
+    if entry.action in _PASSING or not _cut(entry.diagnostic):
+        return entry
+    whole = notice.whole_reply(text, entry.diagnostic)
+    return entry if whole is None else replace(entry, diagnostic=whole)
 
 
 def _thin(diagnostic: str) -> bool:

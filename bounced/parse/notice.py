@@ -372,15 +372,17 @@ def paragraph(notice: str, recipient: str) -> str:
     return notice[start : len(notice) if end < 0 else end]
 
 
-def transcript_command(notice: str, recipient: str) -> str | None:
+def transcript_command(notice: str, recipient: str, alone: bool = False) -> str | None:
     """The command of a session transcript (">>> RCPT To:<addr>", "<<< 550 ...") for one
-    recipient: the command that names it, or the last one sent before a reply that does.
+    recipient: the command that names it, or the last one sent before a reply that does. When
+    the notice is about this recipient `alone`, the command that drew the first refusal.
 
     A transcript in which nothing was sent, only a refusal received once connected ("... while
     talking to mx.example.org.:" then "<<< 554 ..."), was refused at the greeting: "CONN".
     """
     wanted = recipient.lower()
     last: str | None = None
+    first_refused: str | None = None
     sent = refused = talking = False
     for line in notice.lower().split("\n"):
         stripped = line.lstrip()
@@ -392,9 +394,64 @@ def transcript_command(notice: str, recipient: str) -> str | None:
         elif stripped.startswith("<<<"):
             if wanted in stripped and sent:
                 return last
-            refused = refused or (talking and stripped[3:].lstrip()[:1] in ("4", "5"))
+            failing = stripped[3:].lstrip()[:1] in ("4", "5")
+            refused = refused or (talking and failing)
+            if failing and sent and first_refused is None:
+                first_refused = last
         talking = "while talking to " in stripped
-    return "CONN" if refused and not sent else None
+    if refused and not sent:
+        return "CONN"
+    return first_refused if alone else None
+
+
+# The first line of a multi-line SMTP reply: "550-5.7.1 Unauthenticated email ...".
+_CONTINUED = re.compile(r"([2-5][0-9][0-9])-")
+# At most this many lines of one reply are joined (RFC 5321 sets no limit; real ones are short).
+_REPLY_LINES = 40
+
+
+def whole_reply(notice: str, first: str) -> str | None:
+    """The whole of a multi-line reply of which a report quoted the first line only.
+
+    MTAs put the first line of the remote host's reply in the DSN's Diagnostic-Code, where the
+    rest ("550-5.7.1 ... domain's" / "550-5.7.1 DMARC policy. ..." / "550 5.7.1 ...") is often
+    what says why. The notice's session transcript ("<<< 550-5.7.1 ...") has every line: they
+    are joined into one reply, each line's repeated codes dropped. None when the notice does
+    not hold more of it. At most `_REPLY_LINES` lines are read after each place the first line
+    appears.
+    """
+    first = first.strip()
+    opening = _CONTINUED.match(first)
+    if opening is None or len(first) < 12:
+        return None
+    code = opening.group(1)
+    at = notice.find(first)
+    if at < 0:
+        notice = unfold(notice)  # the notice folded the line the report quotes whole
+        at = notice.find(first)
+    while at >= 0:
+        end = notice.find("\n", at)
+        parts = [first[4:].strip()]
+        while end >= 0 and len(parts) <= _REPLY_LINES:
+            stop = notice.find("\n", end + 1)
+            line = notice[end + 1 : len(notice) if stop < 0 else stop].strip()
+            line = line[3:].lstrip() if line.startswith("<<<") else line
+            if not line.startswith(code) or line[3:4] not in ("-", " "):
+                break
+            parts.append(_without_codes(line[4:].strip(), parts[0]))
+            if line[3] == " ":
+                return f"{code} " + " ".join(p for p in parts if p)
+            end = stop
+        at = notice.find(first, at + len(first))
+    return None
+
+
+def _without_codes(line: str, first: str) -> str:
+    """A reply line without the enhanced status code the first line opened with."""
+    status = first.partition(" ")[0]
+    if status and status[0].isdigit() and line.startswith(status):
+        return line[len(status) :].strip()
+    return line
 
 
 def lead_in(notice: str, recipient: str) -> str:

@@ -99,6 +99,29 @@ def test_paragraph_and_transcript_of_a_recipient() -> None:
     assert notice.transcript_command(text, "c@example.com") is None
 
 
+def test_whole_reply_from_the_transcript() -> None:
+    """A reply quoted by its first line is completed from the transcript's lines, their
+    repeated codes dropped; nothing is made up when the notice holds no more of it."""
+    text = (
+        "    (reason: 550-5.7.1 The domain publishes)\n"
+        "... while talking to mx.example.org.:\n>>> DATA\n"
+        "<<< 550-5.7.1 The domain publishes\n"
+        "<<< 550-5.7.1 a DMARC policy of reject.\n"
+        "<<< 550 5.7.1 abc - mx\n"
+        "554 5.0.0 Service unavailable\n"
+    )
+    whole = "550 5.7.1 The domain publishes a DMARC policy of reject. abc - mx"
+    assert notice.whole_reply(text, "550-5.7.1 The domain publishes") == whole
+    assert notice.whole_reply(text, "550 5.7.1 The domain publishes") is None  # not cut
+    assert notice.whole_reply(text, "550-5.7.1 Something else said") is None
+    # A reply whose last line never comes is not completed.
+    unfinished = "<<< 550-5.7.1 The domain publishes\n<<< 550-5.7.1 a DMARC policy\n"
+    assert notice.whole_reply(unfinished, "550-5.7.1 The domain publishes") is None
+    # The transcript's command that drew the refusal, for a notice about one recipient.
+    assert notice.transcript_command(text, "a@example.com", alone=True) == "DATA"
+    assert notice.transcript_command(text, "a@example.com") is None
+
+
 def test_transcript_refused_on_connecting() -> None:
     """A transcript in which nothing was sent, only a refusal received once connected, was
     refused at the greeting; a reply after a command was not."""
