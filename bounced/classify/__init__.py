@@ -30,6 +30,7 @@ __all__ = ["classify", "verdicts"]
 R = Reason
 _SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
 _UNIX_TYPES = frozenset({"x-unix", "unix"})
+_FAILING = frozenset({DsnAction.FAILED, DsnAction.DELAYED})
 _SPACES = re.compile(r"\s+")
 _CONTINUED = re.compile(r"[245](?<![0-9.][245])[0-9][0-9]-")  # "550-5.7.1 ...": multi-line
 
@@ -54,6 +55,10 @@ def classify(entry: Entry, report: Report) -> Verdict:
     reply_in_text = status.find_reply(text, in_text[0] if in_text else "")
     reply = entry.reply_code or reply_in_text
     code = status.prefer(entry.status, in_text, str(reply_in_text or ""))
+    if code and code[0] == "2" and (reply or 0) >= 400 and entry.action in _FAILING:
+        # A failure whose status says success (a broken MTA's "Status: 2.0.0" beside a 550
+        # reply): the reply and the action are right, the status is not.
+        code = in_text if in_text and in_text[0] == str(reply)[0] else None
     command = entry.command or find_command(text)
     said = mta.said(text, report.subject, report.sender, command)
     facts = decide.Facts(

@@ -59,6 +59,18 @@ def test_unknown_user_with_a_generic_status_field() -> None:
     assert (verdict.category, verdict.action) == (Category.HARD, Action.SUPPRESS)
 
 
+def test_a_failure_whose_status_says_success() -> None:
+    """A failed recipient whose Status field says 2.0.0 beside a 550 reply is read from the
+    reply; a passing status without a failing reply is left alone."""
+    broken = entry("550 virus detected", status="2.0.0", action=DsnAction.FAILED)
+    verdict = classify(broken, DSN)
+    assert (verdict.reason, verdict.status) == (R.VIRUSDETECTED, "5.9.165")
+    coded = entry("550 5.7.1 virus detected", status="2.0.0", action=DsnAction.FAILED)
+    assert classify(coded, DSN).status == "5.7.1"
+    delivered = entry("250 2.0.0 OK", status="2.0.0", action=DsnAction.DELIVERED)
+    assert classify(delivered, DSN).reason is R.DELIVERED
+
+
 def test_no_code_anywhere_gives_the_internal_code() -> None:
     """Without any status code, the reason's internal code is given, its class from the reply."""
     permanent = classify(entry("550 <kijitora@example.jp>: user unknown", command="RCPT"), DSN)
