@@ -84,6 +84,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"inactive account",
         r"invalid/inactive user",
         r"is a deactivated mailbox",  # Tencent
+        r"is unavailable: account is disabled",
         r"is unavailable: user is terminated",
         r"mailbox currently suspended",
         r"mailbox disabled",
@@ -404,9 +405,11 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"blocked for abuse\. see http://att\.net/blocks",  # AT&T
         r"cannot be forwarded because it was detected as spam",
         r"considered unsolicited bulk e-mail \(spam\) by our mail filters",
+        r"considered as spam",
         r"content filter rejection",
         r"cyberoam anti spam engine has identified this email as a bulk email",
         r"denied due to spam list",
+        r"flagged as spam",
         r"high probability of spam",
         r"is classified as spam and is rejected",
         r"listed in work\.drbl\.imedia\.ru",
@@ -432,6 +435,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"our system has detected that this message is ",  # Gmail
         r"probable spam",
         r"reject bulk\.advertising",
+        r"rejected by spam filter",
         r"rejected: spamassassin score ",
         r"rejected - bulk email",
         r"rejecting banned content",
@@ -444,7 +448,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"spam content matched",
         r"spam detected",
         r"spam email",
-        r"spam message rejected\.",  # Mail.ru
+        r"spam message rejected",  # Mail.ru, Rambler
         r"spam not accepted",
         r"spam refused",
         r"spam rejection",
@@ -453,6 +457,8 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"spamming not allowed",
         r"too many spam complaints",
         r"too much spam\.",  # EarthLink
+        r"suspected spam",
+        r"suspicion of spam",
         r"the email message was detected as spam",
         r"the message has been rejected by spam filtering engine",
         r"the message was rejected due to classification as bulk mail",
@@ -488,8 +494,11 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
     ),
     R.SPEEDING: (
         r"mail sent from your ip address has been temporarily rate limited",
+        r"exceeded message rate limit",
         r"please try again slower",
+        r"receiving mail too quickly",
         r"receiving mail at a rate that prevents additional messages from being delivered",
+        r"too many recent messages",
     ),
     R.TOOMANYCONN: (
         r"all available ips are at maximum connection limit",  # SendGrid
@@ -652,6 +661,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"host is unreachable",
         r"host name lookup failure",
         r"host not found, try again",
+        r"loop detected",
         r"mail forwarding loop for ",
         r"malformed name server reply",
         r"malformed or unexpected name server reply",

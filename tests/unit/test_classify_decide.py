@@ -148,3 +148,30 @@ def test_skipping_impossible_probes_changes_nothing(
     expected = _every_probe(facts(text, **kwargs))
     found = decide.generic(facts(text, **kwargs))
     assert expected is None or found is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "reply", "reason"),
+    [
+        # Spam refusals under a 5.7.1 code are spam, not a security setup error.
+        ("550 5.7.1 message refused: rejected by spam filter", "5.7.1", 550, Reason.SPAMDETECTED),
+        ("554 5.7.1 your mail is considered as spam here", "5.7.1", 554, Reason.SPAMDETECTED),
+        ("554 5.7.1 rejected under suspicion of spam", "5.7.1", 554, Reason.SPAMDETECTED),
+        ("554 5.7.1 spam message rejected; write to abuse", "5.7.1", 554, Reason.SPAMDETECTED),
+        # A recipient receiving too much is a rate limit, not a block.
+        ("450 4.2.1 this user has exceeded message rate limit", "4.2.1", 450, Reason.SPEEDING),
+        ("450 user is receiving mail too quickly", None, 450, Reason.SPEEDING),
+        ("452 4.1.1 <a@example.net> too many recent messages", "4.1.1", 452, Reason.SPEEDING),
+        # A disabled mailbox is suspended; a loop is the network's.
+        (
+            "550 local mailbox a@example.ru is unavailable: account is disabled",
+            None,
+            550,
+            Reason.SUSPEND,
+        ),
+        ("551 5.7.1 loop detected: forwarded back to itself", "5.7.1", 551, Reason.NETWORKERROR),
+    ],
+)
+def test_provider_wordings(text: str, status: str | None, reply: int, reason: Reason) -> None:
+    """Wordings of large receivers' replies land on the reason they mean."""
+    assert decide.generic(facts(text, status=status, reply=reply)) is reason
