@@ -453,6 +453,7 @@ MICROSOFT: tuple[Rule, ...] = (
     rule(R.SPAMDETECTED, r"content filter agent quarantined this message", status="5.2.1"),
     rule(R.TOOMANYCONN, r"too many recipients", status="5.5.3"),
     rule(R.TOOMANYCONN, r"storedrv\.deliver; recipient thread limit exceeded", status="4.3.2"),
+    rule(R.TOOMANYCONN, r"organization queue quota exceeded", status="4.7.3"),
     rule(R.TOOMANYCONN, r"too many recipients", status="4.5.3"),
     rule(R.TOOMANYCONN, r"has exceeded the maximum number of connections", status="4.7.652"),
     rule(R.TOOMANYCONN, r"reached your daily limit for message recipients", status="5.1.90"),

@@ -89,6 +89,8 @@ def test_google_rows_need_the_documented_codes() -> None:
             R.BADREPUTATION,
         ),
         ("550 5.4.1 Recipient address rejected: Access denied", "5.4.1", R.USERUNKNOWN),
+        ("450 4.7.3 Organization queue quota exceeded.", "4.7.3", R.TOOMANYCONN),
+        ("450 4.7.1 Organization queue quota exceeded.", "4.7.1", None),
         (
             "550 5.7.515 Access denied, doesn't meet the required authentication level",
             "5.7.515",
