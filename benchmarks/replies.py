@@ -4,7 +4,8 @@
 
 Each reply of the file (one JSON object per line with `response`, `reply`, `status`, `provider`
 and a severity from 0 to 4 for the sender) is put in a minimal RFC 3464 DSN, addressed to a
-mailbox of its provider, and read by the parser and the classifier as any bounce is. Prints the
+mailbox of its provider with one of the provider's inbound hosts as Remote-MTA, and read by the
+parser and the classifier as any bounce is. Prints the
 categories found per severity, and how many of the replies that speak of the sender (severity
 2 and up: rate limits, reputation, blocks, authentication) were read as the sender's problem
 (`block`, `rate` or `auth`) rather than the address's (`hard`) or nobody's (`soft`).
@@ -24,26 +25,27 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_REPLIES = (
     HERE.parent.parent / "shared" / "corpus" / "extra" / "provider_replies_smtp-field-manual.jsonl"
 )
-# Receiving domains of the providers the file names; others get "<provider>.example".
+# Receiving domain and an inbound MX host name of each provider the file names (from their MX
+# records), as a DSN's Remote-MTA field names it; others get "<provider>.example".
 DOMAINS = {
-    "google": "gmail.com",
-    "outlook": "outlook.com",
-    "yahoo": "yahoo.com",
-    "aol": "aol.com",
-    "apple": "icloud.com",
-    "comcast": "comcast.net",
-    "att": "att.net",
-    "yandex": "yandex.ru",
-    "mailru": "mail.ru",
-    "rambler": "rambler.ru",
-    "zoho": "zoho.com",
-    "free": "free.fr",
-    "orange": "orange.fr",
-    "sfr": "sfr.fr",
-    "laposte": "laposte.net",
-    "gmx": "gmx.de",
-    "webde": "web.de",
-    "qq": "qq.com",
+    "google": ("gmail.com", "gmail-smtp-in.l.google.com"),
+    "outlook": ("outlook.com", "outlook-com.olc.protection.outlook.com"),
+    "yahoo": ("yahoo.com", "mta7.am0.yahoodns.net"),
+    "aol": ("aol.com", "mx-aol.mail.gm0.yahoodns.net"),
+    "apple": ("icloud.com", "mx01.mail.icloud.com"),
+    "comcast": ("comcast.net", "mx1a1.comcast.net"),
+    "att": ("att.net", "ff-ip4-mx-vip1.prodigy.net"),
+    "yandex": ("yandex.ru", "mx.yandex.ru"),
+    "mailru": ("mail.ru", "mxs.mail.ru"),
+    "rambler": ("rambler.ru", "mx.rambler.ru"),
+    "zoho": ("zoho.com", "mx.zoho.com"),
+    "free": ("free.fr", "mx1.free.fr"),
+    "orange": ("orange.fr", "smtp-in.orange.fr"),
+    "sfr": ("sfr.fr", "mx1.sfr.fr"),
+    "laposte": ("laposte.net", "smtpz4.laposte.net"),
+    "gmx": ("gmx.de", "mx00.emig.gmx.net"),
+    "webde": ("web.de", "mx-ha02.web.de"),
+    "qq": ("qq.com", "mx1.qq.com"),
 }
 SENDER_SIDE = {"block", "rate", "auth"}
 _CODE = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
@@ -53,7 +55,8 @@ def dsn_of(row: dict[str, Any]) -> bytes:
     """A minimal DSN carrying one reply, as an MTA that got it would write it."""
     text = re.sub(r"^smtp;\s*", "", str(row["response"]), flags=re.IGNORECASE)
     text = " ".join(text.split())
-    domain = DOMAINS.get(str(row["provider"]), f"{row['provider']}.example")
+    provider = str(row["provider"])
+    domain, host = DOMAINS.get(provider, (f"{provider}.example", f"mx.{provider}.example"))
     reply = str(row.get("reply") or "")
     status = str(row.get("status") or "")
     if not _CODE.fullmatch(status):
@@ -69,7 +72,7 @@ def dsn_of(row: dict[str, Any]) -> bytes:
         "--B\nContent-Type: message/delivery-status\n\n"
         "Reporting-MTA: dns; relay.sender.example\n\n"
         f"Final-Recipient: rfc822; user@{domain}\nAction: {action}\nStatus: {status}\n"
-        f"Remote-MTA: dns; mx.{domain}\nDiagnostic-Code: smtp; {text}\n\n--B--\n"
+        f"Remote-MTA: dns; {host}\nDiagnostic-Code: smtp; {text}\n\n--B--\n"
     ).encode()
 
 
