@@ -80,6 +80,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"archived recipient",
         r"boite du destinataire archivee",  # La Poste
         r"email account that you tried to reach is disabled",  # Gmail
+        r"has been blocked due to inactivity",
         r"has been suspended",
         r"inactive account",
         r"invalid/inactive user",
@@ -90,6 +91,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"mailbox disabled",
         r"mailbox is frozen",
         r"mailbox unavailable or access denied",
+        r"recipient address rejected: inactive",
         r"recipient rejected: temporarily inactive",
         r"recipient suspend the service",
         r"the email account that you tried to reach is inactive",  # Gmail
@@ -130,9 +132,11 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"dmarc policy",
         r"doesn't meet the required authentication level",
         r"please inspect your spf settings",
+        r"reject due to spf policy",
         r"sender policy framework \(spf\) fail",
         r"sender policy framework violation",
         r"spf \(sender policy framework\) domain authentication fail",
+        r"spf-check failed",
         r"spf check: fail",
         r"the 5322\.from address doesn't meet the authentication requirements",
         r" is not allowed to send mail\." + LONG_GAP + r"_401",  # La Poste
@@ -544,6 +548,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"host network not allowed",
         r"hosts with dynamic ip",
         r"invalid ip for sending mail of domain",
+        r"ip address is block listed",
         r"is in a black list",
         r"is not allowed to send mail from",
         r"mailfrom domain is listed in spamhaus",

@@ -458,7 +458,11 @@ MICROSOFT: tuple[Rule, ...] = (
     rule(R.TOOMANYCONN, r"has exceeded the maximum number of connections", status="4.7.652"),
     rule(R.TOOMANYCONN, r"reached your daily limit for message recipients", status="5.1.90"),
     rule(R.TOOMANYCONN, r"submission quota exceeded", status="5.2.2"),
-    rule(R.TOOMANYCONN, r"recipient's per hour message receive limit", status="5.2.121"),
+    rule(
+        R.TOOMANYCONN,
+        r"recipient's per hour message receive limit|messages they can send to this recipient",
+        status="5.2.121",
+    ),
     rule(
         R.TOOMANYCONN,
         r"recipient's per hour message receive limit|the recipient has exceeded their limit for",

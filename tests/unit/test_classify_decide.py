@@ -170,6 +170,12 @@ def test_skipping_impossible_probes_changes_nothing(
             Reason.SUSPEND,
         ),
         ("551 5.7.1 loop detected: forwarded back to itself", "5.7.1", 551, Reason.NETWORKERROR),
+        ("550 5.2.1 this mailbox has been blocked due to inactivity", "5.2.1", 550, Reason.SUSPEND),
+        ("540 5.7.1 <a@x.ru>: recipient address rejected: inactive", "5.7.1", 540, Reason.SUSPEND),
+        # Authentication and block lists in the words of smaller receivers.
+        ("550 <a@example.de>: reject due to spf policy", None, 550, Reason.AUTHFAILURE),
+        ("550-spf-check failed: 550 example.com does not allow you", None, 550, Reason.AUTHFAILURE),
+        ("550 <a@example.de>: ip address is block listed", None, 550, Reason.BLOCKED),
     ],
 )
 def test_provider_wordings(text: str, status: str | None, reply: int, reason: Reason) -> None:

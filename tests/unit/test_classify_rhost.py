@@ -90,6 +90,14 @@ def test_google_rows_need_the_documented_codes() -> None:
         ),
         ("550 5.4.1 Recipient address rejected: Access denied", "5.4.1", R.USERUNKNOWN),
         ("450 4.7.3 Organization queue quota exceeded.", "4.7.3", R.TOOMANYCONN),
+        (
+            (
+                "554 5.2.121 The sender has exceeded the limit for the number of messages they"
+                " can send to this recipient per hour."
+            ),
+            "5.2.121",
+            R.TOOMANYCONN,
+        ),
         ("450 4.7.1 Organization queue quota exceeded.", "4.7.1", None),
         (
             "550 5.7.515 Access denied, doesn't meet the required authentication level",
