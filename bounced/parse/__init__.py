@@ -99,11 +99,12 @@ def _read(mail: Mail) -> Report:
     if auto is not None:
         return auto
     if status_part is not None or heuristics.looks_like_bounce(mail):
-        entries = (
-            heuristics.read_notice(mail)
-            or heuristics.library_recipients(mail)
-            or heuristics.fallback_recipients(mail)
-        )
+        entries = heuristics.read_notice(mail)
+        if not entries and status_part is None:
+            # flufl.bounce's detectors read notices; a report whose delivery-status part names
+            # no recipient ("Delivery report unavailable") has none for them to read.
+            entries = heuristics.library_recipients(mail)
+        entries = entries or heuristics.fallback_recipients(mail)
         if entries:
             return _bounce(mail, "heuristic", entries)
     return Report(
