@@ -8,6 +8,8 @@ each once and caches the answer, so the cost of trying several readers stays sma
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
 
 from bounced.model import Headers
 from bounced.parse import fields as F
@@ -115,77 +117,48 @@ def _starts_with_headers(text: str) -> bool:
     return bool(_HEADER_START.match(head)) and head.count(":", 0, head.find("\n\n")) >= 2
 
 
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):  # noqa: N801 - reads as the decorator it is
+    """A computed-once attribute: `functools.cached_property` without its lock (Python 3.11).
+
+    The value is stored in the instance dict under the same name, so later reads never reach
+    the descriptor again.
+    """
+
+    __slots__ = ("func", "name")
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> lazy[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | lazy[T]:
+        if obj is None:
+            return self
+        value = self.func(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 class Mail:
     """One message as readers see it."""
 
-    __slots__ = (
-        "_body",
-        "_content_type",
-        "_envelope_to",
-        "_failed_recipients",
-        "_feedback_part",
-        "_has_feedback_part",
-        "_has_original_part",
-        "_has_returned",
-        "_has_status_part",
-        "_index",
-        "_notice",
-        "_original",
-        "_original_part",
-        "_original_recipients",
-        "_parts",
-        "_received",
-        "_returned",
-        "_sender",
-        "_sender_address",
-        "_source",
-        "_start_memo",
-        "_status_part",
-        "_subject",
-        "depth",
-        "headers",
-        "limits",
-        "root",
-    )
+    __slots__ = ("__dict__", "_start_memo", "depth", "headers", "limits", "root")
 
     def __init__(self, root: Part, limits: Limits = DEFAULT_LIMITS, depth: int = 0) -> None:
         self.root = root
         self.headers: Headers = root.headers
         self.limits = limits
         self.depth = depth  # how many bounces this one is wrapped in
-        # Values computed when first asked for (the properties below).
         self._start_memo: tuple[str, int | None] | None = None
-        self._index: dict[str, list[str]] | None = None
-        self._received: str | None = None
-        self._subject: str | None = None
-        self._sender: str | None = None
-        self._sender_address: str | None = None
-        self._content_type: str | None = None
-        self._parts: list[Part] | None = None
-        self._status_part: Part | None = None
-        self._has_status_part = False
-        self._feedback_part: Part | None = None
-        self._has_feedback_part = False
-        self._original_part: Part | None = None
-        self._has_original_part = False
-        self._notice: str | None = None
-        self._body: str | None = None
-        self._original: Headers | None = None
-        self._returned: Mail | None = None
-        self._has_returned = False
-        self._source: str | None = None
-        self._failed_recipients: list[str] | None = None
-        self._original_recipients: list[str] | None = None
-        self._envelope_to: tuple[str, ...] | None = None
 
-    @property
+    @lazy
     def index(self) -> dict[str, list[str]]:
-        found = self._index
-        if found is None:
-            found = self._index = self._find_index()
-        return found
-
-    def _find_index(self) -> dict[str, list[str]]:
         """The top-level header fields by lower-case name, for lookups in constant time."""
         out: dict[str, list[str]] = {}
         for name, value in self.headers.fields:
@@ -213,65 +186,29 @@ class Mail:
         value = self.field(name)
         return decode_words(value) if value else ""
 
-    @property
+    @lazy
     def received(self) -> str:
-        found = self._received
-        if found is None:
-            found = self._received = self._find_received()
-        return found
-
-    def _find_received(self) -> str:
         """The Received fields of the message, one a line (for substring tests)."""
         return "\n".join(self.field_all("received"))
 
-    @property
+    @lazy
     def subject(self) -> str:
-        found = self._subject
-        if found is None:
-            found = self._subject = self._find_subject()
-        return found
-
-    def _find_subject(self) -> str:
         return F.collapse(self.header("subject"))
 
-    @property
+    @lazy
     def sender(self) -> str:
-        found = self._sender
-        if found is None:
-            found = self._sender = self._find_sender()
-        return found
-
-    def _find_sender(self) -> str:
         return self.header("from")
 
-    @property
+    @lazy
     def sender_address(self) -> str:
-        found = self._sender_address
-        if found is None:
-            found = self._sender_address = self._find_sender_address()
-        return found
-
-    def _find_sender_address(self) -> str:
         return (F.find_address(self.sender) or "").lower()
 
-    @property
+    @lazy
     def content_type(self) -> str:
-        found = self._content_type
-        if found is None:
-            found = self._content_type = self._find_content_type()
-        return found
-
-    def _find_content_type(self) -> str:
         return self.root.ctype
 
-    @property
+    @lazy
     def parts(self) -> list[Part]:
-        found = self._parts
-        if found is None:
-            found = self._parts = self._find_parts()
-        return found
-
-    def _find_parts(self) -> list[Part]:
         """Every part outside of returned messages, depth first."""
         out: list[Part] = []
         stack = [self.root]
@@ -288,35 +225,17 @@ class Mail:
                 return part
         return None
 
-    @property
+    @lazy
     def status_part(self) -> Part | None:
-        if not self._has_status_part:
-            self._status_part = self._find_status_part()
-            self._has_status_part = True
-        return self._status_part
-
-    def _find_status_part(self) -> Part | None:
         """The machine-readable delivery status part, if any."""
         return self.first(_STATUS_TYPES)
 
-    @property
+    @lazy
     def feedback_part(self) -> Part | None:
-        if not self._has_feedback_part:
-            self._feedback_part = self._find_feedback_part()
-            self._has_feedback_part = True
-        return self._feedback_part
-
-    def _find_feedback_part(self) -> Part | None:
         return self.first(_FEEDBACK_TYPES)
 
-    @property
+    @lazy
     def original_part(self) -> Part | None:
-        if not self._has_original_part:
-            self._original_part = self._find_original_part()
-            self._has_original_part = True
-        return self._original_part
-
-    def _find_original_part(self) -> Part | None:
         """The returned message: a message/rfc822 (or headers) part, or a text part that is a
         message in all but its type (its own header block has Received, From, Subject...)."""
         found = self.first(_ORIGINAL_TYPES)
@@ -327,14 +246,8 @@ class Mail:
                 return part
         return None
 
-    @property
+    @lazy
     def notice(self) -> str:
-        found = self._notice
-        if found is None:
-            found = self._notice = self._find_notice()
-        return found
-
-    def _find_notice(self) -> str:
         """The human-readable notice: the text before any status part or returned message.
 
         A text part that starts with header fields (a returned message sent as text) ends the
@@ -373,14 +286,8 @@ class Mail:
         self._start_memo = (text, start)
         return start
 
-    @property
+    @lazy
     def body(self) -> str:
-        found = self._body
-        if found is None:
-            found = self._body = self._find_body()
-        return found
-
-    def _find_body(self) -> str:
         """All readable text of the message outside returned messages (notice included)."""
         return "\n".join(
             p.text() for p in self.parts if p.ctype.startswith("text/") and not p.children
@@ -396,14 +303,8 @@ class Mail:
         found = marker_line(text) or _search_lines(_ORIGINAL_HEADERS, text)
         return None if found is None else found[0]
 
-    @property
+    @lazy
     def original(self) -> Headers:
-        found = self._original
-        if found is None:
-            found = self._original = self._find_original()
-        return found
-
-    def _find_original(self) -> Headers:
         """The headers of the message that came back, wherever the report put them (read
         when first asked for)."""
         return Headers.deferred(self._read_original)
@@ -437,14 +338,8 @@ class Mail:
         except ValueError:
             return Headers()
 
-    @property
+    @lazy
     def returned(self) -> Mail | None:
-        if not self._has_returned:
-            self._returned = self._find_returned()
-            self._has_returned = True
-        return self._returned
-
-    def _find_returned(self) -> Mail | None:
         """The returned message as a `Mail` of its own: attached, or pasted after a marker.
 
         Readers look at it when the message is a wrapper around another bounce (a bounce
@@ -467,39 +362,21 @@ class Mail:
             return None
         return Mail(parse_message(rest[header.start() :], self.limits), self.limits, self.depth + 1)
 
-    @property
+    @lazy
     def source(self) -> str:
-        found = self._source
-        if found is None:
-            found = self._source = self._find_source()
-        return found
-
-    def _find_source(self) -> str:
         """The whole message as text again (for a reader that parses it on its own)."""
         return self.root.block + "\n\n" + self.root.body
 
-    @property
+    @lazy
     def failed_recipients(self) -> list[str]:
-        found = self._failed_recipients
-        if found is None:
-            found = self._failed_recipients = self._find_failed_recipients()
-        return found
-
-    def _find_failed_recipients(self) -> list[str]:
         """Addresses of the X-Failed-Recipients header (Exim, Gmail): failed, by definition."""
         out: list[str] = []
         for value in self.field_all("x-failed-recipients"):
             out.extend(F.find_addresses(value))
         return out
 
-    @property
+    @lazy
     def original_recipients(self) -> list[str]:
-        found = self._original_recipients
-        if found is None:
-            found = self._original_recipients = self._find_original_recipients()
-        return found
-
-    def _find_original_recipients(self) -> list[str]:
         """Where the returned message was addressed (its X-Original-To, Envelope-To or To)."""
         original = self.original
         for name in ("x-original-to", "envelope-to", "to"):
@@ -510,14 +387,8 @@ class Mail:
                     return found
         return []
 
-    @property
+    @lazy
     def envelope_to(self) -> tuple[str, ...]:
-        found = self._envelope_to
-        if found is None:
-            found = self._envelope_to = self._find_envelope_to()
-        return found
-
-    def _find_envelope_to(self) -> tuple[str, ...]:
         """Where the report was delivered: VERP return paths come back in these fields."""
         out: list[str] = []
         seen: set[str] = set()
