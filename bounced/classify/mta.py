@@ -19,12 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-import ahocorasick
 
 from bounced.classify import status
-from bounced.classify.scan import finder, trie
+from bounced.classify.scan import Scanner, finder, trie
 from bounced.model import Reason
 
 R = Reason
@@ -423,25 +420,17 @@ def _first(mta: Mta, text: str) -> Reason | None:
 
 
 _NOTICE_MTAS = (GMAIL, QMAIL, EXIM, *OTHERS)
-_BY_MARKER: dict[str, frozenset[str]] = {}
+_MARKER_TABLE: dict[str, list[str]] = {}
 for _mta_ in _NOTICE_MTAS:
-    for _marker in _mta_.markers:
-        _BY_MARKER[_marker] = _BY_MARKER.get(_marker, frozenset()) | {_mta_.name}
-# Every marker at once, in one pass (an Aho-Corasick automaton): most notices carry none.
-_ANY_MARKER: Any = ahocorasick.Automaton()
-for _marker, _names in _BY_MARKER.items():
-    _ANY_MARKER.add_word(_marker, _names)
-_ANY_MARKER.make_automaton()
+    _MARKER_TABLE.setdefault(_mta_.name, []).extend(re.escape(m) for m in _mta_.markers)
+# Every marker at once, in one pass: most notices carry none.
+_MARKERS = Scanner(_MARKER_TABLE)
 _QMAIL_SUBJECTS = frozenset({"failure notice", "Failure Notice"})  # qmail-send.c
 
 
 def _present(signature: str) -> frozenset[str]:
     """The names of the MTAs whose markers the signature holds."""
-    names: frozenset[str] = frozenset()
-    found: frozenset[str]
-    for _end, found in _ANY_MARKER.iter(signature):
-        names |= found
-    return names
+    return _MARKERS.keys_in(signature)
 
 
 def said(text: str, subject: str = "", sender: str = "", command: str | None = None) -> Said:

@@ -3,12 +3,13 @@
 Theory of operation: Python's regular expression engine tries the alternatives of a pattern one
 by one at every position of the text, so a table of hundreds of phrases costs hundreds of tries
 per character. Merging the phrases' literal beginnings into a trie (`trie`) lets the engine
-discard a position after one or two characters; that serves the smaller tables (MTA markers,
-remote hosts). A `Scanner` answers the question the large reply tables ask, which keys
-(reasons, rule numbers) have a phrase in the text, without the regex engine: the literal
-beginnings of all phrases go into an Aho-Corasick automaton that finds every occurrence of
-every beginning, overlapping ones included, in one pass in C; where one occurs, the rest of
-each phrase that begins so is matched right after it with a small pattern of its own.
+discard a position after one or two characters; that serves the smaller tables (each MTA's
+own table, remote hosts). A `Scanner` answers the question the large tables ask (reply
+phrases, MTA markers): which keys (reasons, rule numbers, MTA names) have a phrase in the
+text. It does without the regex engine: the literal beginnings of all phrases go into an
+Aho-Corasick automaton that finds every occurrence of every beginning, overlapping ones
+included, in one pass in C; where one occurs, the rest of each phrase that begins so is
+matched right after it with a small pattern of its own.
 
 Rule 1: a phrase is a regex fragment with bounded gaps; its literal beginning is what precedes
 the first metacharacter, and it may not be empty. A phrase ending in a space ("transaction
@@ -138,11 +139,6 @@ def _emit(parts: list[tuple[str, str]]) -> str:
 def trie(phrases: Iterable[str]) -> str:
     """One regex for many phrases, their literal beginnings merged into a character trie."""
     return _emit(_parts(phrases))
-
-
-def compile_phrases(phrases: Iterable[str], flags: int = 0) -> re.Pattern[str]:
-    """One compiled alternation of phrases."""
-    return re.compile(trie(phrases), flags)
 
 
 class Scanner(Generic[K]):
