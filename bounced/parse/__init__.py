@@ -125,9 +125,7 @@ def _format_entries(mail: Mail) -> tuple[str, list[Entry]] | None:
             if entries:
                 if _DELAY_SUBJECT.search(mail.subject):
                     entries = [_delayed(e) for e in entries]
-                if "<<<" in mail.notice and any(_cut(e.diagnostic) for e in entries):
-                    entries = [_with_whole_reply(e, mail.notice) for e in entries]
-                return fmt.name, entries
+                return fmt.name, _whole_replies(entries, mail.notice)
     return None
 
 
@@ -186,8 +184,7 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
         entries = [_command_from_notice(e, mail.notice, alone) for e in entries]
     if any(not e.diagnostic for e in failing):
         entries = [_lead_in(e, mail.notice) for e in entries]
-    if "<<<" in mail.notice and any(_cut(e.diagnostic) for e in failing):
-        entries = [_with_whole_reply(e, mail.notice) for e in entries]
+    entries = _whole_replies(entries, mail.notice)
     if any(_gave_up(e) for e in failing):
         if told is None:
             told = _notice_entries(mail)
@@ -225,17 +222,16 @@ def _command_from_notice(entry: Entry, text: str, alone: bool = False) -> Entry:
     return entry if command is None else replace(entry, command=command)
 
 
-def _cut(diagnostic: str) -> bool:
-    """True for a diagnostic that is the first line of a multi-line reply ("550-5.7.1 ...")."""
-    return diagnostic[3:4] == "-" and diagnostic[:3].isdigit()
-
-
-def _with_whole_reply(entry: Entry, text: str) -> Entry:
-    """The entry with the whole reply the notice's transcript holds, if it quoted one line."""
-    if entry.action in _PASSING or not _cut(entry.diagnostic):
-        return entry
-    whole = notice.whole_reply(text, entry.diagnostic)
-    return entry if whole is None else replace(entry, diagnostic=whole)
+def _whole_replies(entries: list[Entry], text: str) -> list[Entry]:
+    """The entries with the whole replies the notice's session transcript holds, for those
+    whose diagnostic quotes the first line of a multi-line reply only."""
+    if "<<<" not in text:
+        return entries
+    out = []
+    for entry in entries:
+        whole = None if entry.action in _PASSING else notice.whole_reply(text, entry.diagnostic)
+        out.append(entry if whole is None else replace(entry, diagnostic=whole))
+    return out
 
 
 def _thin(diagnostic: str) -> bool:

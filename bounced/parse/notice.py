@@ -316,7 +316,7 @@ def hint_of(text: str, hints: tuple[Hint, ...]) -> Reason | None:
         if pattern.search(text):
             return reason
     if "\n" in text:
-        flat = " ".join(text.split())
+        flat = F.collapse(text)
         for pattern, reason in hints:
             if pattern.search(flat):
                 return reason
