@@ -73,18 +73,24 @@ def _leaves(message: Message) -> list[Message]:
     ]
 
 
+_ENCODED = ("base64", "quoted-printable")
+
+
+def _plain_leaves(message: Message) -> list[Message]:
+    """The text/plain parts that are not base64 or quoted-printable already."""
+    return [
+        p
+        for p in _leaves(message)
+        if p.get_content_type() == "text/plain"
+        and str(p.get("Content-Transfer-Encoding", "")).lower() not in _ENCODED
+    ]
+
+
 def _reencode(encoding: str) -> Callable[[bytes], bytes | None]:
     def rewrite(raw: bytes) -> bytes | None:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
         changed = False
-        for part in _leaves(message):
-            if part.get_content_type() != "text/plain":
-                continue
-            if str(part.get("Content-Transfer-Encoding", "")).lower() in (
-                "base64",
-                "quoted-printable",
-            ):
-                continue
+        for part in _plain_leaves(message):
             payload = part.get_payload(decode=True)
             if not isinstance(payload, bytes) or not payload.strip():
                 continue
@@ -106,11 +112,7 @@ def _reencode(encoding: str) -> Callable[[bytes], bytes | None]:
 def _fold(raw: bytes) -> bytes | None:
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     changed = False
-    for part in _leaves(message):
-        if part.get_content_type() != "text/plain":
-            continue
-        if str(part.get("Content-Transfer-Encoding", "")).lower() in ("base64", "quoted-printable"):
-            continue
+    for part in _plain_leaves(message):
         payload = part.get_payload()
         if not isinstance(payload, str) or payload.lstrip().startswith("{"):
             continue  # JSON (an SES notification) is not folded as text is
