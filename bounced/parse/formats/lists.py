@@ -67,9 +67,14 @@ def read_fml(mail: Mail) -> list[Entry]:
 # The notice Google Groups sends in the poster's language: the group "may not exist, or you may
 # not have permission to post", then four bulleted possible causes. The list address is in
 # X-Failed-Recipients.
-_GROUPS_REFUSAL = re.compile(
-    r"may not exist, or you may not have permission to post|"
-    r"(?:\n ?\* [^\n]{1,300}(?:\n[ \t]+[^\n*][^\n]{0,300}){0,4}){4}"  # folded bullets too
+_GROUPS_REFUSAL: tuple[Hint, ...] = (
+    (
+        re.compile(
+            r"may not exist, or you may not have permission to post|"
+            r"(?:\n ?\* [^\n]{1,300}(?:\n[ \t]+[^\n*][^\n]{0,300}){0,4}){4}"  # folded too
+        ),
+        R.REJECTED,
+    ),
 )
 
 
@@ -88,6 +93,5 @@ def read_google_groups(mail: Mail) -> list[Entry]:
     if len(paragraphs) > 1 and len(paragraphs[0]) < 200:
         paragraphs = paragraphs[1:]  # "Hello <poster>,"
     diagnostic = "\n".join(paragraphs[:2])  # the explanation and its bullets
-    refused = _GROUPS_REFUSAL.search(diagnostic) or _GROUPS_REFUSAL.search(F.collapse(diagnostic))
-    hint = R.REJECTED if refused else None
+    hint = hint_of(diagnostic, _GROUPS_REFUSAL)
     return [make_entry(a, diagnostic, hint=hint) for a in mail.failed_recipients]
