@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -346,14 +347,14 @@ class KafkaSource:
                 consumer.resume(*(_tp(p) for p in ready))
 
 
-class _Started:
+class _Started(ABC):
     """`async with` for a client with `start()` and `stop()`: started on entry, stopped on exit."""
 
-    async def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def start(self) -> None: ...
 
-    async def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def stop(self) -> None: ...
 
     async def __aenter__(self) -> Self:
         await self.start()
