@@ -32,11 +32,13 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"452 insufficient disk space",
         r"account disabled temporarly for exceeding receiving limits",
         r"boite du destinataire pleine",  # Orange, La Poste
+        r"does not have enough space",
         r"exceeded storage allocation",
         r"full mailbox",
         r"mailbox exceeds allowed size",
         r"mailbox size limit exceeded",
         r"mailbox would exceed maximum allowed storage",
+        r"mail file size exceeds the maximum size allowed for mail delivery",
         r"mailfolder is full",
         r"no space left on device",
         r"not sufficient disk space",
@@ -255,6 +257,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
     R.FILTERED: (
         r"account is protected by",
         r"bounced address",  # SendGrid: the address bounced before
+        r"due to extended inactivity new mail is not currently being accepted for this mailbox",
         r"has restricted sms e-mail",  # AT&T
         r"is not accepting any mail",
         r"message filtered",
@@ -263,6 +266,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"recipient id refuse to receive mail",  # Willcom
         r"recipient is only accepting mail from specific email addresses",  # AOL
         r"refused due to recipient preferences",  # Facebook
+        r"resolver\.rst\.notauthorized",  # Microsoft: the recipient accepts only some senders
         r"user not found",  # Mail.ru filter
         r"user refuses to receive this mail",
         r"user reject",

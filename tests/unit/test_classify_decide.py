@@ -176,6 +176,29 @@ def test_skipping_impossible_probes_changes_nothing(
         ("550 <a@example.de>: reject due to spf policy", None, 550, Reason.AUTHFAILURE),
         ("550-spf-check failed: 550 example.com does not allow you", None, 550, Reason.AUTHFAILURE),
         ("550 <a@example.de>: ip address is block listed", None, 550, Reason.BLOCKED),
+        # A full mailbox in other words; a recipient who takes mail from some senders only.
+        ("550 the recipient does not have enough space", None, 550, Reason.MAILBOXFULL),
+        (
+            "550 mail file size exceeds the maximum size allowed for mail delivery",
+            None,
+            550,
+            Reason.MAILBOXFULL,
+        ),
+        (
+            "550 5.7.1 resolver.rst.notauthorized; not authorized to send to this recipient",
+            "5.7.1",
+            550,
+            Reason.FILTERED,
+        ),
+        (
+            (
+                "550 due to extended inactivity new mail is not currently being accepted for "
+                "this mailbox"
+            ),
+            None,
+            550,
+            Reason.FILTERED,
+        ),
     ],
 )
 def test_provider_wordings(text: str, status: str | None, reply: int, reason: Reason) -> None:
