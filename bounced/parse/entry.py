@@ -28,6 +28,17 @@ def action_of(status: str | None, reply_code: int | None) -> DsnAction:
     return DsnAction.FAILED
 
 
+def _from_refusal(text: str) -> str:
+    """The text from its first 4xx or 5xx reply on, when a 2xx reply comes before it."""
+    first = F.REPLY.search(text)
+    if first is None or first.group(1)[0] != "2":
+        return text
+    for match in F.REPLY.finditer(text, first.end()):
+        if match.group(1)[0] != "2":
+            return text[match.start() :]
+    return text
+
+
 def make_entry(
     recipient: str,
     diagnostic: str,
@@ -47,10 +58,14 @@ def make_entry(
     if "\n" in diagnostic:
         diagnostic = _RULES.sub("", diagnostic)
     diagnostic = F.collapse(diagnostic)
+    # A session transcript quotes the replies that accepted the sender before the one that
+    # refused the recipient ("250 2.1.0 Ok ... 552 5.2.2 Mailbox full"): the codes are read
+    # from the refusal on.
+    coded = _from_refusal(diagnostic) if status is None or reply_code is None else diagnostic
     if status is None:
-        status = F.find_status(diagnostic)
+        status = F.find_status(coded)
     if reply_code is None:
-        reply_code = F.find_reply_code(diagnostic)
+        reply_code = F.find_reply_code(coded)
     if action is None:
         action = action_of(status, reply_code)
     if original_recipient is not None and original_recipient.lower() == recipient.lower():
