@@ -219,8 +219,13 @@ def check_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> None:
             f"a header block is {len(block)} bytes, over the limit of {limits.max_header_bytes}",
             code="header-too-large",
         )
-    count = block.count("\n") + 1
-    if count > limits.max_headers and len(_HEADER_FIELD.findall("\n" + block)) > limits.max_headers:
+    # A field takes three characters at least (line end, name, colon): a block no longer than
+    # three per allowed field, as nearly all are, cannot have too many and is not counted.
+    if (
+        len(block) > 3 * limits.max_headers
+        and block.count("\n") + 1 > limits.max_headers
+        and len(_HEADER_FIELD.findall("\n" + block)) > limits.max_headers
+    ):
         raise LimitError(
             f"a header block has more than {limits.max_headers} fields",
             code="too-many-headers",
@@ -251,9 +256,14 @@ def _field_value(block: str, lowered: str, name: str) -> str:
 
 def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
     """Parse an unfolded list of `(lower-name, value)` pairs out of a header block."""
+    check_header_block(block, limits)
+    return _read_fields(block)
+
+
+def _read_fields(block: str) -> Headers:
+    """The fields of a header block already checked against the limits."""
     if not block:
         return Headers()
-    check_header_block(block, limits)
     if "\n " in block or "\n\t" in block:
         block = _FOLD.sub(" ", block)
     # Lines split and cut at their first colon by str methods: a regex that captures each
@@ -316,7 +326,7 @@ class Part:
     def headers(self) -> Headers:
         """The header fields of this part (parsed on first use)."""
         if self._headers is None:
-            self._headers = parse_header_block(self._block, self.limits)
+            self._headers = _read_fields(self._block)  # checked when the part was made
         return self._headers
 
     @property

@@ -47,6 +47,15 @@ def test_limits_are_enforced_with_codes() -> None:
     assert empty.value.code == "empty"
 
 
+def test_field_count_limit_holds_for_the_shortest_fields() -> None:
+    """A block of three-character fields is refused at one over the limit, not before."""
+    limits = Limits(max_headers=10)
+    assert len(parse_header_block("\n".join(["a:"] * 10), limits).fields) == 10
+    with pytest.raises(LimitError) as over:
+        parse_header_block("\n".join(["a:"] * 11), limits)
+    assert over.value.code == "too-many-headers"
+
+
 def test_children_are_split_on_first_use() -> None:
     """A multipart's parts are found when asked for, with types read from each header."""
     root = parse_message(_nested(2))
