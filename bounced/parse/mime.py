@@ -64,11 +64,14 @@ _HTML_DROP_CLOSE = {
     name: re.compile(r"</" + name + r"\s{0,20}>", re.IGNORECASE)
     for name in ("style", "script", "head")
 }
-# One field of a header block, for picking it out without parsing the block; folded lines kept.
 # One unfolded header line: its name and value. It starts with a line feed rather than "^" and
 # is searched in "\n" + block: a literal first character lets the regex engine skip from line
 # to line instead of trying every position.
 _HEADER_FIELD = re.compile(r"\n([^:\n]{1,200}):([^\n]*)")
+# One field of a header block, for picking it out without parsing the block; folded lines kept.
+# One pattern per lower-case field name, compiled when first asked for (the names come from the
+# code, not from messages); like _HEADER_FIELD, it is searched in "\n" + block.
+_FIELD_LINES: dict[str, re.Pattern[str]] = {}
 # A line that starts a header field: a name without white space, optional blanks, a colon.
 _FIELD_START = re.compile(r"[^\s:]{1,80}[ \t]*:")
 # The first line of a header block that is neither a field nor a continuation line. The usual
@@ -234,26 +237,22 @@ def check_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> None:
         )
 
 
-def _field_value(block: str, lowered: str, name: str) -> str:
+def _field_value(block: str, name: str) -> str:
     """The value of one field of a header block (unfolded), found without parsing the rest.
 
-    `lowered` is the block in lower case and `name` a lower-case field name; plain string
-    searches are enough and cheaper than a regex over every line.
+    `name` is a lower-case field name, matched in any ASCII case. One search of the block for
+    the line that starts the field costs less than lower-casing the block to find it in.
     """
-    at = lowered.find(name)
-    while at >= 0:
-        end = at + len(name)
-        if at == 0 or lowered[at - 1] == "\n":
-            rest = lowered[end : end + 8].lstrip(" \t")
-            if rest[:1] == ":":
-                start = block.find(":", end) + 1
-                stop = block.find("\n", start)
-                while stop >= 0 and block[stop + 1 : stop + 2] in (" ", "\t"):
-                    stop = block.find("\n", stop + 1)
-                value = block[start : len(block) if stop < 0 else stop]
-                return _FOLD.sub(" ", value).strip() if "\n" in value else value.strip()
-        at = lowered.find(name, end)
-    return ""
+    pattern = _FIELD_LINES.get(name)
+    if pattern is None:
+        pattern = _FIELD_LINES[name] = re.compile(
+            r"\n(?ai:" + re.escape(name) + r")[ \t]{0,7}:([^\n]*(?:\n[ \t][^\n]*)*)"
+        )
+    found = pattern.search("\n" + block)
+    if found is None:
+        return ""
+    value = found.group(1)
+    return _FOLD.sub(" ", value).strip() if "\n" in value else value.strip()
 
 
 def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
@@ -292,7 +291,6 @@ class Part:
         "_children",
         "_content_type",
         "_headers",
-        "_lowered",
         "_params",
         "_text",
         "_walker",
@@ -305,12 +303,11 @@ class Part:
     def __init__(self, block: str, body: str, depth: int, limits: Limits = DEFAULT_LIMITS) -> None:
         check_header_block(block, limits)
         self._block = block
-        self._lowered = block.lower()
         self._headers: Headers | None = None
         self.body = body
         self.depth = depth
         self.limits = limits
-        value = _field_value(block, self._lowered, "content-type")
+        value = _field_value(block, "content-type")
         if "=?" in value:
             value = decode_words(value)
         self._content_type = value
@@ -347,11 +344,11 @@ class Part:
     @property
     def transfer_encoding(self) -> str:
         """The Content-Transfer-Encoding, lower-cased; empty when absent."""
-        return _field_value(self._block, self._lowered, "content-transfer-encoding").lower()
+        return _field_value(self._block, "content-transfer-encoding").lower()
 
     def has_field(self, name: str) -> bool:
         """True when the header block has a non-empty field of this (lower-case) name."""
-        return _field_value(self._block, self._lowered, name) != ""
+        return _field_value(self._block, name) != ""
 
     @property
     def children(self) -> list[Part]:

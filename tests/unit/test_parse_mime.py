@@ -81,6 +81,19 @@ def test_header_block_ends_at_a_line_that_is_not_a_field() -> None:
     assert "This is the body." in "Subject: x\nFrom: y\nThis is the body.\nmore"[start:]
 
 
+def test_type_and_encoding_are_read_in_any_case_and_unfolded() -> None:
+    """The type and encoding fields are found in any case, after blanks, across folds."""
+    root = parse_message(
+        b"X-Content-Type: text/html\nCONTENT-type \t: multipart/mixed;\n\tboundary=B\n"
+        b"Content-Transfer-Encoding:  7BIT\nSubject: x\n\n--B\n\nhi\n--B--\n"
+    )
+    assert root.ctype == "multipart/mixed"
+    assert root.params == {"boundary": "B"}
+    assert root.transfer_encoding == "7bit"
+    assert root.has_field("subject")
+    assert not root.has_field("from")
+
+
 def test_missing_semicolon_in_content_type() -> None:
     """ "text/plain charset=..." keeps the type instead of falling back to nothing."""
     root = parse_message(
