@@ -186,12 +186,11 @@ def parse_params(value: str) -> tuple[str, dict[str, str]]:
     head, sep, _ = value.partition(";")
     params: dict[str, str] = {}
     if sep:
-        for match in _PARAM.finditer(value, len(head)):
-            name = match.group(1).lower()
-            quoted = match.group(2)
+        # findall gives "" for the branch that did not match; an empty quoted value and an
+        # empty plain one are the same value.
+        for name, quoted, plain in _PARAM.findall(value, len(head)):
             params.setdefault(
-                name.rstrip("*"),
-                quoted.replace('\\"', '"') if quoted is not None else match.group(3),
+                name.lower().rstrip("*"), quoted.replace('\\"', '"') if quoted else plain
             )
     return head.strip().lower(), params
 
