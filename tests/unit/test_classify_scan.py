@@ -14,6 +14,7 @@ from bounced.classify.scan import (
     alternatives,
     finder,
     literal_head,
+    needle,
     trie,
     word_phrase,
 )
@@ -45,6 +46,15 @@ def test_literal_head_and_alternatives() -> None:
     assert literal_head(r"relay\. denied") == ("relay. denied", "")
     assert literal_head(r"ips? blocked") == ("ip", "s? blocked")
     assert alternatives(r"a|b(?:c|d)|\|e") == ["a", "b(?:c|d)", r"\|e"]
+
+
+def test_needle_is_the_literal_text_after_a_leading_gap() -> None:
+    """A rest is matched only where the text holds its needle; "" (in every text) when none."""
+    assert needle(r".{0,80}?> not found") == "> not found"
+    assert needle(r".{0,200}?5\.1\.1 .{0,80}? user") == "5.1.1 "
+    assert needle(r".{0,40}(?:fail|policy)") == ""
+    assert needle(r"s? blocked") == ""
+    assert needle(r"(?: |$)") == ""
 
 
 def test_trie_matches_the_same_texts_as_the_alternation() -> None:
