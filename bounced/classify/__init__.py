@@ -31,8 +31,9 @@ R = Reason
 _SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
 _UNIX_TYPES = frozenset({"x-unix", "unix"})
 _FAILING = frozenset({DsnAction.FAILED, DsnAction.DELAYED})
-_SPACES = re.compile(r"\s+")
-_CONTINUED = re.compile(r"[245](?<![0-9.][245])[0-9][0-9]-")  # "550-5.7.1 ...": multi-line
+# "550-5.7.1 ...": a multi-line reply. The hyphen comes first and the code is checked behind
+# it, so that the search skips from hyphen to hyphen instead of trying every position.
+_CONTINUED = re.compile(r"-(?<=(?<![0-9.])[245][0-9][0-9]-)")
 
 
 def classify(entry: Entry, report: Report) -> Verdict:
@@ -117,7 +118,7 @@ def normalise(diagnostic: str) -> str:
     """
     text = diagnostic
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:
-        text = _SPACES.sub(" ", text).strip()
+        text = _collapse(text)
     if not _CONTINUED.search(text):
         return text
     reply = status.find_reply(text)
@@ -128,8 +129,14 @@ def normalise(diagnostic: str) -> str:
         if code:
             text = text.replace(f"{reply}{separator}{code}", "")
         text = text.replace(f"{reply}{separator}", "")
-    text = _SPACES.sub(" ", text).strip()
+    text = _collapse(text)
     return f"{reply} {code} {text}" if code else f"{reply} {text}"
+
+
+def _collapse(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends: what a substitution of \\s+ and a
+    strip give (`str.split` splits at the same characters), for a fraction of its cost."""
+    return " ".join(text.split())
 
 
 # SMTP commands as reports name them, in the reference parser's order: when a reply names several,

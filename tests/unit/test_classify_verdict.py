@@ -179,6 +179,10 @@ def test_normalise_joins_multi_line_replies() -> None:
         "550 5.7.1 first line second last"
     )
     assert normalise("550 5.1.1 single line") == "550 5.1.1 single line"
+    assert normalise("550-5.7.1 a\n\t550-5.7.1  b\r\n550 5.7.1 c") == "550 5.7.1 a b c"
+    assert normalise(" a  b\u00a0c ") == "a b c"  # any whitespace, as \s matches it
+    # Digits glued to a dot or a digit before the hyphen are a version, not a reply code.
+    assert normalise("build 1.250-rc1 and 3550-x") == "build 1.250-rc1 and 3550-x"
 
 
 def test_find_command() -> None:
