@@ -947,22 +947,36 @@ def _matches(rule_: Rule, reply: Reply) -> bool:
     return rule_.found_in(reply.text)
 
 
+# The two long tables indexed, so that a reply is compared only with the rows that can match
+# it, in table order: Google's rows by their reply code without its class digit, Microsoft's by
+# their exact status (each of these lists also holds the rows with a range of codes).
+_GOOGLE_BY_CODE: dict[str, list[Rule]] = {}
+for _row in GOOGLE:
+    _GOOGLE_BY_CODE.setdefault(str(_row.reply)[1:], []).append(_row)
+_MICROSOFT_RANGES = tuple(row for row in MICROSOFT if row.high)
+_MICROSOFT_BY_STATUS: dict[str, list[Rule]] = {row.status: [] for row in MICROSOFT if not row.high}
+for _row in MICROSOFT:
+    if _row.high:  # a range of codes: a candidate whatever the exact status
+        for _rows in _MICROSOFT_BY_STATUS.values():
+            _rows.append(_row)
+    else:
+        _MICROSOFT_BY_STATUS[_row.status].append(_row)
+
+
 def _google(reply: Reply) -> Reason | None:
     # Google's rows compare the reply code and the status without their class digits.
     if reply.reply is None or not reply.status:
         return None
     code, status = str(reply.reply)[1:], reply.status[2:]
-    for row in GOOGLE:
-        if str(row.reply)[1:] != code or not row.status[2:].startswith(status):
-            continue
-        if row.found_in(reply.text):
+    for row in _GOOGLE_BY_CODE.get(code, ()):
+        if row.status[2:].startswith(status) and row.found_in(reply.text):
             return row.reason
     return None
 
 
 def _microsoft(reply: Reply) -> Reason | None:
     if reply.status:
-        for row in MICROSOFT:
+        for row in _MICROSOFT_BY_STATUS.get(reply.status, _MICROSOFT_RANGES):
             if _matches(row, reply):
                 return row.reason
     for code, (reply_code, reason) in MICROSOFT_CODES.items():
