@@ -229,8 +229,8 @@ def find_status(text: str, klass: str = "") -> str | None:
         return None
     found: list[str] = []
     generic: str | None = None
-    for match in _STATUS.finditer(text):
-        code = f"{match.group(1)}.{match.group(2)}.{int(match.group(3))}"
+    for first, second, third in _STATUS.findall(text):
+        code = f"{first}.{second}.{int(third)}"
         if klass and code[0] != klass:
             continue
         if code.endswith(".0.0") or code == "4.4.7":
@@ -288,8 +288,8 @@ def find_reply(text: str, klass: str = "") -> int | None:
         return None
     best: int | None = None
     allowed = REPLY_CODES.get(klass)
-    for match in _REPLY.finditer(text):
-        code = int(match.group(1))
+    for digits in _REPLY.findall(text):
+        code = int(digits)
         if code not in _RANK or (allowed is not None and code not in allowed):
             continue
         if best is None or _RANK[code] < _RANK[best]:
