@@ -34,10 +34,13 @@ K = TypeVar("K", bound=Hashable)
 
 _META = frozenset(".^$*+?{}[]\\|()")
 _QUANTIFIERS = frozenset("*+?{")
+_FIRST_META = re.compile(r"[.^$*+?{}\[\]\\|()]")
 
 
 def alternatives(phrase: str) -> list[str]:
     """The top-level alternatives of a phrase ("a|b(?:c|d)" -> "a", "b(?:c|d)")."""
+    if "|" not in phrase:
+        return [phrase]  # most phrases: no character-by-character walk at start-up
     parts: list[str] = []
     depth, in_class, i, start = 0, False, 0, 0
     while i < len(phrase):
@@ -61,8 +64,15 @@ def alternatives(phrase: str) -> list[str]:
 
 def literal_head(phrase: str) -> tuple[str, str]:
     """Split a phrase (without top-level "|") into its literal beginning and the rest."""
-    head: list[str] = []
-    i = 0
+    # Up to the first metacharacter the phrase is literal, except for the character before a
+    # quantifier; the walk below, one character at a time, starts from there.
+    first = _FIRST_META.search(phrase)
+    if first is None:
+        return phrase, ""
+    i = first.start()
+    if i and phrase[i] in _QUANTIFIERS:
+        i -= 1
+    head = [phrase[:i]]
     while i < len(phrase):
         char = phrase[i]
         if char == "\\" and i + 1 < len(phrase) and not phrase[i + 1].isalnum():
