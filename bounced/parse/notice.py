@@ -38,29 +38,33 @@ Hint = tuple[re.Pattern[str], Reason]
 # "Connected to 192.0.2.1" (qmail), "mx.example.com [192.0.2.1] did not like our" (DMA),
 # "Remote system: dns; mx.example.com" (Sun Messaging Server), "Remote server: ...", and
 # Postfix's own "connect to mx.example.com[192.0.2.1]" / "lost connection with mx[...]".
-_REMOTE_HOST = re.compile(
-    r"\bhost (?P<a>[\w.-]{1,253}\.[a-z]{2,63})\.? ?(?:\[|said:|says:)|"
-    r"\b[Ww]hile talking to (?P<b>[\w.-]{1,253}\.[a-z]{2,63})\.?:|"
-    r"(?:Giving up on|Connected to) (?P<c>[\d.]{7,15}|[\w.-]{1,253}\.[a-z]{2,63})\b|"
-    r"^(?P<d>[\w.-]{1,253}\.[a-z]{2,63}) \[[\d.:a-fA-F]{3,45}\] did not like our|"
-    r"\bRemote (?:system|server|host|MTA): (?:dns; ?)?(?P<e>[\w.-]{1,253}\.[a-z]{2,63})\b|"
-    r"\b(?:connect to|connection with) (?P<f>[\w.-]{1,253}\.[a-z]{2,63})\[",
-    re.MULTILINE,
+#
+# Each wording is a pattern of its own, searched only when its key is in the text, and the one
+# that matches first in the text wins (as in one alternation of them). Most open with their
+# words, a word boundary before them written as a look-behind after them ("host" not preceded
+# by a word character): the regex engine then skips from one occurrence of the words to the
+# next instead of trying every position of the text, a tenth of the cost.
+_HOST = r"[\w.-]{1,253}\.[a-z]{2,63}"
+_REMOTE_HOSTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("host ", re.compile(r"host(?<!\whost) (" + _HOST + r")\.? ?(?:\[|said:|says:)")),
+    ("alking to", re.compile(r"\b[Ww]hile talking to (" + _HOST + r")\.?:")),
+    ("Giving up", re.compile(r"Giving up on ([\d.]{7,15}|" + _HOST + r")\b")),
+    ("Connected to", re.compile(r"Connected to ([\d.]{7,15}|" + _HOST + r")\b")),
+    (
+        "did not like",
+        re.compile(r"^(" + _HOST + r") \[[\d.:a-fA-F]{3,45}\] did not like our", re.MULTILINE),
+    ),
+    (
+        "Remote ",
+        re.compile(
+            r"Remote(?<!\wRemote) (?:system|server|host|MTA): (?:dns; ?)?(" + _HOST + r")\b"
+        ),
+    ),
+    ("connect", re.compile(r"connect(?<!\wconnect)(?: to|ion with) (" + _HOST + r")\[")),
 )
 
 # A word of three letters or more, in any script.
 _WORD = re.compile(r"[^\W\d_]{3}")
-
-# Cheap test before the regex: one of these must be in the text.
-_REMOTE_KEYS = (
-    "host ",
-    "alking to",
-    "Giving up",
-    "Connected to",
-    "did not like",
-    "Remote ",
-    "connect",
-)
 
 
 # Lead-in sentences that say nothing about the failure itself.
@@ -325,13 +329,13 @@ def hint_of(text: str, hints: tuple[Hint, ...]) -> Reason | None:
 
 def remote_host(text: str) -> str | None:
     """The host that answered, when the notice names it."""
-    if not any(key in text for key in _REMOTE_KEYS):
-        return None
-    match = _REMOTE_HOST.search(text)
-    if match is None:
-        return None
-    host = next(v for v in match.groupdict().values() if v)
-    return host.rstrip(".").lower()
+    first: re.Match[str] | None = None
+    for key, pattern in _REMOTE_HOSTS:
+        if key in text:
+            match = pattern.search(text)
+            if match is not None and (first is None or match.start() < first.start()):
+                first = match
+    return None if first is None else first.group(1).rstrip(".").lower()
 
 
 def read_layout(text: str, layout: Layout) -> list[Entry]:

@@ -137,6 +137,21 @@ def test_remote_host_wordings() -> None:
     assert notice.remote_host("nothing to see") is None
 
 
+def test_remote_host_first_wording_wins() -> None:
+    """The wording found first in the text names the host; a word that ends in one of the
+    wordings ("ghost") is not it."""
+    text = "Connected to 192.0.2.7 but\nmx.example.net [192.0.2.8] did not like our RCPT"
+    assert notice.remote_host(text) == "192.0.2.7"
+    text = "mx.example.net [192.0.2.8] did not like our RCPT\nConnected to 192.0.2.7"
+    assert notice.remote_host(text) == "mx.example.net"
+    assert notice.remote_host("ghost a.example.com [192.0.2.1] host b.example.com said:") == (
+        "b.example.com"
+    )
+    assert notice.remote_host("Remote host: c.example.com; lost connection with d.example[") == (
+        "c.example.com"
+    )
+
+
 def test_dashed_rule_above_headers_ends_the_notice() -> None:
     """A rule in any language right above header fields starts the returned message."""
     (entry,) = _entries("heuristic/german-notice-dashed-original.eml")
