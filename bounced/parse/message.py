@@ -43,10 +43,14 @@ _FEEDBACK_TYPES = frozenset({"message/feedback-report", "text/feedback-report"})
 #
 # The markers and header patterns below start with a newline rather than "^": a literal first
 # character lets the regex engine skip from line to line, twice as fast on long notices, and
-# `_search_lines` puts a newline in front of the text so that its first line counts too.
+# `_search_lines` puts a newline in front of the text so that its first line counts too. A
+# look-ahead then names the characters a match can begin its line with, so that most lines are
+# dropped after one test instead of being tried against each alternative (a fifth faster): a new
+# marker or header pattern must begin with one of them. For the same reason the dashes open with
+# a literal ("--+", not "-{2,}"), which the engine checks before it enters the branch.
 _ORIGINAL_MARKERS = re.compile(
-    r"\n[ \t]*(?:"
-    r"-{2,} ?(?:"  # the dashed lines, factored so that the regex tries them in one branch
+    r"\n(?=[ \t|*DHMOTYmo-])[ \t]*(?:"
+    r"--+ ?(?:"  # the dashed lines, factored so that the regex tries them in one branch
     r"This is a copy of (?:the|your) message|"  # Exim
     r"Below (?:this|the next) line is a copy of the (?:message|mail header)|"  # qmail
     r"Enclosed is a copy of the message|"  # qmail clones
@@ -76,12 +80,14 @@ _ORIGINAL_MARKERS = re.compile(
 # ("--- Kopfzeilen der ursprünglichen Nachricht ---") right above header fields; or an mbox
 # "From " line above them.
 _ORIGINAL_HEADERS = re.compile(
-    r"\n(?:Received: ?(?:from|by)\b|Return-Path: ?<|Message-I[Dd]: ?<)[^\n]{0,400}\n"
+    r"\n(?=[ \tFMR-])(?:"
+    r"(?:Received: ?(?:from|by)\b|Return-Path: ?<|Message-I[Dd]: ?<)[^\n]{0,400}\n"
     r"(?:[ \t][^\n]{0,400}\n){0,10}[A-Z][\w-]{1,40}: ?|"
-    r"\n[ \t]{0,8}-{3,}[^\n]{0,100}\n(?:[ \t]{0,8}\n){0,2}"
+    r"[ \t]{0,8}-{3,}[^\n]{0,100}\n(?:[ \t]{0,8}\n){0,2}"
     r"(?:Return-Path|Received|From|To|Subject|Date|Message-I[Dd]|MIME-Version|Reply-To): |"
     # an mbox "From " separator line pasted above the returned message's header
-    r"\nFrom [^\s@]{1,200}@[^\n]{1,200}\n(?:Return-Path|Received|Date|From|To|Subject): ",
+    r"From [^\s@]{1,200}@[^\n]{1,200}\n(?:Return-Path|Received|Date|From|To|Subject): "
+    r")",
     re.MULTILINE,
 )
 _UNDISCLOSED = re.compile(r"undisclosed|unlisted|recipients? suppressed", re.IGNORECASE)

@@ -173,3 +173,31 @@ def test_deferred_headers_read_once_and_equal_plain_headers() -> None:
     copied = pickle.loads(pickle.dumps(deferred))  # noqa: S301 - our own bytes
     assert type(copied) is Headers
     assert copied == deferred
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "------ This is a copy of the message, including all the headers. ------",
+        "--- Below this line is a copy of the message.",
+        "  ----- Original message follows -----",
+        "|------------------------- Message text follows: ------------------------|",
+        "Message headers follow.",
+        "Original message follows.",
+        "Your message reads (in part):",
+        "*** Copy of the message follows",
+        "Header of original message:",
+        "The original message was:",
+        "Diese Mail wurde an folgende Adresse nicht zugestellt",
+        "Received: from mx.example.com by relay.example.net\n  (8.14/8.14)\nSubject: hi",
+        "Return-Path: <a@example.com>\nFrom: a@example.com",
+        "--- Kopfzeilen der ursprünglichen Nachricht ---\n\nFrom: a@example.com",
+        "From a@example.com Mon Jan  1 00:00:00 2024\nSubject: hi",
+    ],
+)
+def test_returned_message_start_is_found_on_any_line(line: str) -> None:
+    """Each marker line and each block of header fields is where the returned message starts,
+    on the first line of a notice as on a later one."""
+    assert Mail.inline_original_start(f"{line}\n") == 0
+    above = "Delivery failed.\n\n"
+    assert Mail.inline_original_start(f"{above}{line}\n") == len(above)
