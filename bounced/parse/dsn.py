@@ -77,7 +77,11 @@ _CODE_NAME = re.compile(
     r"(?:other or )?undefined[\w ]{0,40}status",
     re.IGNORECASE,
 )
-_INLINE_RECIPIENT = re.compile(r"^(?:Final|Original)-Recipient[ \t]{0,4}:", re.I | re.M)
+# The recipient field that shows fields were pasted into a text. It is looked for in every
+# notice, so it starts with a newline rather than "^": a literal first character lets the regex
+# engine skip from line to line instead of trying every position (`find_inline` puts a newline
+# in front of the text so that its first line counts too).
+_INLINE_RECIPIENT = re.compile(r"\n(?:Final|Original)-Recipient[ \t]{0,4}:", re.IGNORECASE)
 _INLINE_ACTION = re.compile(r"^(?:Action|Status)[ \t]{0,4}:", re.IGNORECASE | re.MULTILINE)
 
 
@@ -204,11 +208,14 @@ def _merge_orphans(groups: list[RecipientFields]) -> list[RecipientFields]:
 
 def find_inline(text: str) -> str | None:
     """The DSN fields pasted into a plain-text body, if there are some, as one text."""
-    recipient = _INLINE_RECIPIENT.search(text)
-    if recipient is None or _INLINE_ACTION.search(text, max(0, recipient.start() - 2000)) is None:
+    recipient = _INLINE_RECIPIENT.search("\n" + text)
+    if recipient is None:
         return None
-    first = _INLINE_FIELD.search(text, max(0, recipient.start() - 3000))
-    start = first.start() if first is not None else recipient.start()
+    at = recipient.start()  # where its line starts in `text`
+    if _INLINE_ACTION.search(text, max(0, at - 2000)) is None:
+        return None
+    first = _INLINE_FIELD.search(text, max(0, at - 3000))
+    start = first.start() if first is not None else at
     lines: list[str] = []
     for line in text[start:].split("\n"):
         if (
