@@ -173,9 +173,13 @@ def find_addresses(text: str) -> list[str]:
     start, end = _address_span(text)
     if not end:
         return []
-    for match in ADDRESS.finditer(text, start, end):
+    # One search after another rather than finditer, whose iterator costs more to set up than
+    # a search: most texts hold one address. A match is never empty, so each search moves on.
+    match = ADDRESS.search(text, start, end)
+    while match is not None:
         address = match.group(1).strip(".")
         seen.setdefault(address.lower(), address)
+        match = ADDRESS.search(text, match.end(), end)
     return list(seen.values())
 
 
@@ -198,12 +202,14 @@ def find_status(text: str) -> str | None:
     5.1.1 user unknown"), so the first code with a non-zero subject or detail wins.
     """
     generic: str | None = None
-    for match in STATUS.finditer(text):
+    match = STATUS.search(text)  # searches rather than finditer, as in find_addresses
+    while match is not None:
         code = _status_of(match)
         if code[2:] != "0.0":
             return code
         if generic is None:
             generic = code
+        match = STATUS.search(text, match.end())
     return generic
 
 
