@@ -15,9 +15,9 @@ Nothing here is a sample of real mail: the messages are built at run time from t
 phrase tables, so the figure says how closely the decision rules follow the reference parser's,
 not how well either reads real bounces (`accuracy.py` does that). Debian also has Sisimai 5.3
 (`libsisimai-perl_5.3.0-1_all.deb`, unpacked as `speed.py` shows for 5.7), whose tables are
-those of the corpus's labels; 5.7 added many phrases and moved some between reasons. Sisimai 5.5 and newer merged
-and renamed reasons: `ratelimited` counts as agreeing with `speeding` or `toomanyconn`, and
-`emailtoolarge` with `mesgtoobig`.
+those of the corpus's labels; 5.7 added many phrases and moved some between reasons. Sisimai
+5.5 and newer merged and renamed reasons: `ratelimited` counts as agreeing with `speeding` or
+`toomanyconn`, and `emailtoolarge` with `mesgtoobig`.
 """
 
 from __future__ import annotations
