@@ -426,6 +426,7 @@ for _mta_ in _NOTICE_MTAS:
 # Every marker at once, in one pass: most notices carry none.
 _MARKERS = Scanner(_MARKER_TABLE)
 _QMAIL_SUBJECTS = frozenset({"failure notice", "Failure Notice"})  # qmail-send.c
+_NOTHING = Said()  # what most notices' own wording says
 
 
 def _present(signature: str) -> frozenset[str]:
@@ -436,7 +437,7 @@ def _present(signature: str) -> frozenset[str]:
 def said(text: str, subject: str = "", sender: str = "", command: str | None = None) -> Said:
     """What the notice's own wording says (`text` as written, not lower-cased)."""
     if not text:
-        return Said()
+        return _NOTHING
     if "MSEXCH:" in text:
         match = _EXCHANGE_CODE.search(text)
         if match and match.group(1).upper() in EXCHANGE_CODES:
@@ -449,7 +450,7 @@ def said(text: str, subject: str = "", sender: str = "", command: str | None = N
     if subject in _QMAIL_SUBJECTS:
         present |= {QMAIL.name}
     if not present:
-        return Said()
+        return _NOTHING
     if GMAIL.name in present:
         state = _GMAIL_STATE.search(text)
         step: str | None = None
@@ -485,7 +486,7 @@ def said(text: str, subject: str = "", sender: str = "", command: str | None = N
             found = _first(mta, text)
             if found is not None:
                 return Said(found)
-    return Said()
+    return _NOTHING
 
 
 # Every local agent's markers, each with its agent, in the order of `LOCAL_AGENTS`: one loop of
