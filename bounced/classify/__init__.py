@@ -175,7 +175,7 @@ def _reason(entry: Entry, report: Report, facts: decide.Facts, text: str) -> Rea
     found = mta.local_agent(facts.text, facts.command)
     if found is not None and found not in decide.NOT_EXPLICIT:
         return found
-    system = _system(entry, report, text)
+    system = _system(entry, report, facts.text)
     if system is not None:
         found = rhost.find(
             system,
@@ -192,12 +192,12 @@ def _reason(entry: Entry, report: Report, facts: decide.Facts, text: str) -> Rea
     return decide.generic(facts)
 
 
-def _system(entry: Entry, report: Report, text: str) -> rhost.System | None:
+def _system(entry: Entry, report: Report, lowered: str) -> rhost.System | None:
     """The receiving system: by recipient domain, remote host (named by the report, else in the
-    reply text), then the reporting host."""
+    lower-cased reply text), then the reporting host."""
     system = rhost.system_of_domain(entry.recipient.rpartition("@")[2])
     if system is None:
-        system = rhost.system_of_host(entry.remote_mta or rhost.host_in(text) or "")
+        system = rhost.system_of_host(entry.remote_mta or rhost.host_in(lowered) or "")
     if system is None and report.reporting_mta:
         system = rhost.system_of_host(report.reporting_mta)
     return system

@@ -1108,9 +1108,9 @@ _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def host_in(text: str) -> str | None:
-    """A remote host name in a reply text: where reports put it, else one of a known system."""
-    lowered = text.lower()
+def host_in(lowered: str) -> str | None:
+    """A remote host name in a lower-cased reply text: where reports put it, else one of a known
+    system."""
     match = _HOST_SANDWICH.search(lowered)
     if match and "." in match.group(1) and not match.group(1).rsplit(".", 1)[-1].isdigit():
         return match.group(1).rstrip(".")
