@@ -28,15 +28,21 @@ def action_of(status: str | None, reply_code: int | None) -> DsnAction:
     return DsnAction.FAILED
 
 
-def _from_refusal(text: str) -> str:
-    """The text from its first 4xx or 5xx reply on, when a 2xx reply comes before it."""
+def _from_refusal(text: str) -> tuple[str, int | None]:
+    """The text from its first 4xx or 5xx reply on, when a 2xx reply comes before it, and the
+    reply code it starts with (the first of the text when it is kept whole).
+
+    The code is the one `F.find_reply_code` would read in the returned text: a reply found in
+    the whole text is found at the start of the rest too, where its look-behind sees nothing.
+    """
     first = F.REPLY.search(text)
-    if first is None or first.group(1)[0] != "2":
-        return text
-    for match in F.REPLY.finditer(text, first.end()):
-        if match.group(1)[0] != "2":
-            return text[match.start() :]
-    return text
+    if first is None:
+        return text, None
+    if first.group(1)[0] == "2":
+        for match in F.REPLY.finditer(text, first.end()):
+            if match.group(1)[0] != "2":
+                return text[match.start() :], int(match.group(1))
+    return text, int(first.group(1))
 
 
 def make_entry(
@@ -60,12 +66,13 @@ def make_entry(
     diagnostic = F.collapse(diagnostic)
     # A session transcript quotes the replies that accepted the sender before the one that
     # refused the recipient ("250 2.1.0 Ok ... 552 5.2.2 Mailbox full"): the codes are read
-    # from the refusal on.
-    coded = _from_refusal(diagnostic) if status is None or reply_code is None else diagnostic
-    if status is None:
-        status = F.find_status(coded)
-    if reply_code is None:
-        reply_code = F.find_reply_code(coded)
+    # from the refusal on (its reply code comes with it: no second search for it).
+    if status is None or reply_code is None:
+        coded, code_in_text = _from_refusal(diagnostic)
+        if status is None:
+            status = F.find_status(coded)
+        if reply_code is None:
+            reply_code = code_in_text
     if action is None:
         action = action_of(status, reply_code)
     if original_recipient is not None and original_recipient.lower() == recipient.lower():
