@@ -239,23 +239,25 @@ def parse_action(value: str | None) -> DsnAction | None:
 
 
 def read_groups(
-    status: StatusFields, stand_ins: list[str] | None = None
+    status: StatusFields,
+    stand_ins: list[str] | None = None,
+    named: list[str | None] | None = None,
 ) -> list[tuple[RecipientFields, Entry]]:
     """One entry per recipient group, with the group it came from.
 
     A group whose recipient is not an address takes the next unused stand-in (the bounce's
-    X-Failed-Recipients, addresses the notice names) when there is one.
+    X-Failed-Recipients, addresses the notice names) when there is one. `named` holds each
+    group's `recipient` when the caller has read them already (they are not cheap to read).
     """
     out: list[tuple[RecipientFields, Entry]] = []
     seen: set[str] = set()
     spare = [a for a in (stand_ins or []) if F.is_address(a)]
-    for group in status.recipients:
-        recipient = group.recipient
+    if named is None:
+        named = [group.recipient for group in status.recipients]
+    for group, address in zip(status.recipients, named, strict=True):
+        recipient = address if address is not None else _stand_in(group, spare, seen)
         if recipient is None:
-            raw = group.raw_recipient or ""
-            recipient = _stand_in(raw, spare, seen)
-            if recipient is None:
-                continue
+            continue
         key = recipient.lower()
         if key in seen:
             continue
@@ -264,8 +266,9 @@ def read_groups(
     return out
 
 
-def _stand_in(raw: str, spare: list[str], seen: set[str]) -> str | None:
+def _stand_in(group: RecipientFields, spare: list[str], seen: set[str]) -> str | None:
     """An address for a group whose Final-Recipient is none: one named in it, else a spare."""
+    raw = group.raw_recipient or ""
     inside = F.find_address(raw)
     if inside is not None and "@" in raw and not raw.startswith("@"):
         candidates = [a for a in spare if a.lower() == inside.lower()]
