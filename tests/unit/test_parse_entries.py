@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bounced.model import DsnAction, Entry, Kind, Reason
-from bounced.parse import notice, parse
+from bounced.parse import _DELAY_SUBJECT, notice, parse
+from bounced.parse.entry import make_entry
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -220,3 +223,30 @@ def test_hints_are_found_across_line_ends() -> None:
     hints = ((re.compile(r"Please check if address is correct"), Reason.USERUNKNOWN),)
     assert notice.hint_of("Please check if\n    address is correct.", hints) is Reason.USERUNKNOWN
     assert notice.hint_of("Please check\n\nthe logs", hints) is None
+
+
+def test_codes_are_read_from_the_refusal_after_accepting_replies() -> None:
+    """A transcript's accepting replies give way to the refusal's reply code and status."""
+    entry = make_entry("a@example.org", "250 2.1.0 Ok 250 2.1.5 Ok 552 5.2.2 Mailbox full")
+    assert (entry.reply_code, entry.status) == (552, "5.2.2")
+    entry = make_entry("a@example.org", "250 2.0.0 Ok: queued as 1234")
+    assert (entry.reply_code, entry.status) == (250, "2.0.0")
+    entry = make_entry("a@example.org", "Mailbox full", status="5.2.2")
+    assert (entry.reply_code, entry.status) == (None, "5.2.2")
+
+
+@pytest.mark.parametrize(
+    ("subject", "delayed"),
+    [
+        ("Warning: could not send message for past 4 hours", True),
+        ("WARNING: message 1abc-000 delayed 24 hours", True),
+        ("Re: warning about your account", False),
+        ("Delayed Mail (still being retried)", True),
+        ("Delivery Status Notification (Delay)", True),
+        ("Your message HAS NOT YET BEEN DELIVERED", True),
+        ("Delivery Status Notification (Failure)", False),
+    ],
+)
+def test_delay_subjects(subject: str, delayed: bool) -> None:
+    """Delay warnings are known by their subject's wording, in any case; "warning" only first."""
+    assert (_DELAY_SUBJECT.search(subject) is not None) is delayed
