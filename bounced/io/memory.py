@@ -112,6 +112,12 @@ class MemorySource:
             len(self.log.topic(t)[p]) - position for (t, p), position in self.positions.items()
         )
 
+    def unhandled(self) -> int:
+        """Records the daemon has not yet reported done, fetched or not: the offset hints it
+        sends once a batch is stored fall short of each partition's end by that many. (A
+        fetched record leaves `lag` before it is parsed and stored.)"""
+        return sum(len(self.log.topic(t)[p]) - self.hints.get((t, p), 0) for t, p in self.positions)
+
 
 class MemorySink:
     """Appends produced records to a `MemoryLog`; `fail` makes sends raise BrokerError."""

@@ -81,7 +81,7 @@ def test_explain_prints_the_rule_the_numbers_and_the_signals(
     async def run() -> None:
         task = asyncio.create_task(daemon.run())
         async with asyncio.timeout(10):
-            while not source.started or source.lag() or store.pending(1):
+            while not source.started or source.unhandled() or store.pending(1):
                 await asyncio.sleep(0.01)
         daemon.request_stop()
         await task

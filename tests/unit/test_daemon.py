@@ -244,7 +244,7 @@ async def test_parse_workers_survive_a_dead_worker() -> None:
     h.log.append(T.bounces, POSTFIX, key=b"1")
     task = asyncio.create_task(h.daemon.run())
     async with asyncio.timeout(20):
-        while not h.source.started or h.source.lag() or h.store.pending(1):
+        while not h.source.started or h.source.unhandled() or h.store.pending(1):
             await asyncio.sleep(0.01)
         pool = h.daemon._parse_pool
         assert pool is not None
@@ -252,7 +252,7 @@ async def test_parse_workers_survive_a_dead_worker() -> None:
             os.kill(pid, signals.SIGKILL)
         h.log.append(T.deliveries, rate_limited("a@gmail.com"), key=b"2")
         h.log.append(T.deliveries, rate_limited("b@gmail.com"), key=b"3")
-        while h.source.lag() or h.store.pending(1):
+        while h.source.unhandled() or h.store.pending(1):
             await asyncio.sleep(0.01)
     h.daemon.request_stop()
     await task

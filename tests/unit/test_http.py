@@ -39,7 +39,7 @@ async def served() -> AsyncIterator[tuple[str, Daemon]]:
     await server.start()
     task = asyncio.create_task(daemon.run())
     async with asyncio.timeout(10):
-        while source.lag() or not source.started or store.pending(1):
+        while not source.started or source.unhandled() or store.pending(1):
             await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{server.port}", daemon

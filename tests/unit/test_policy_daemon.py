@@ -32,7 +32,7 @@ async def test_commands_on_the_topic_promote_and_start_a_warmup() -> None:
     daemon = build_daemon(CONFIG, store, source=source, sink=MemorySink(log))
     task = asyncio.create_task(daemon.run())
     async with asyncio.timeout(10):
-        while not source.started or source.lag() or store.pending(1):
+        while not source.started or source.unhandled() or store.pending(1):
             await asyncio.sleep(0.01)
     daemon.request_stop()
     await task

@@ -93,7 +93,7 @@ def _run_demo_traffic() -> MemoryLog:
     async def main() -> None:
         task = asyncio.create_task(daemon.run())
         async with asyncio.timeout(20):
-            while not source.started or source.lag() or store.pending(1):
+            while not source.started or source.unhandled() or store.pending(1):
                 await asyncio.sleep(0.01)
         daemon.request_stop()
         await task
