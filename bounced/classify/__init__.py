@@ -24,6 +24,7 @@ import re
 
 from bounced.classify import categories, decide, mta, providers, replies, rhost, status
 from bounced.model import DsnAction, Entry, Kind, Reason, Report, Verdict
+from bounced.parse.fields import collapse
 
 __all__ = ["classify", "verdicts"]
 
@@ -118,7 +119,7 @@ def normalise(diagnostic: str) -> str:
     """
     text = diagnostic
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:
-        text = _collapse(text)
+        text = collapse(text)
     if not _CONTINUED.search(text):
         return text
     reply = status.find_reply(text)
@@ -129,14 +130,8 @@ def normalise(diagnostic: str) -> str:
         if code:
             text = text.replace(f"{reply}{separator}{code}", "")
         text = text.replace(f"{reply}{separator}", "")
-    text = _collapse(text)
+    text = collapse(text)
     return f"{reply} {code} {text}" if code else f"{reply} {text}"
-
-
-def _collapse(text: str) -> str:
-    """Runs of whitespace as one space, none at the ends: what a substitution of \\s+ and a
-    strip give (`str.split` splits at the same characters), for a fraction of its cost."""
-    return " ".join(text.split())
 
 
 # SMTP commands as reports name them, in the reference parser's order: when a reply names several,
