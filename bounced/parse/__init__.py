@@ -168,13 +168,12 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
     told: list[Entry] | None = None
     if not groups:
         return None
-    named = [group.recipient for group in groups]
-    if None in named:
+    if any(group.recipient is None for group in groups):
         told = _notice_entries(mail)
         stand_ins = mail.failed_recipients + [e.recipient for e in told]
     else:
         stand_ins = mail.failed_recipients
-    entries = [entry for _, entry in dsn.read_groups(fields, stand_ins, named)]
+    entries = [entry for _, entry in dsn.read_groups(fields, stand_ins)]
     if not entries:
         return None
     failing = [e for e in entries if e.action not in _PASSING]

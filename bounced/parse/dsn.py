@@ -239,23 +239,20 @@ def parse_action(value: str | None) -> DsnAction | None:
 
 
 def read_groups(
-    status: StatusFields,
-    stand_ins: list[str] | None = None,
-    named: list[str | None] | None = None,
+    status: StatusFields, stand_ins: list[str] | None = None
 ) -> list[tuple[RecipientFields, Entry]]:
     """One entry per recipient group, with the group it came from.
 
     A group whose recipient is not an address takes the next unused stand-in (the bounce's
-    X-Failed-Recipients, addresses the notice names) when there is one. `named` holds each
-    group's `recipient` when the caller has read them already (they are not cheap to read).
+    X-Failed-Recipients, addresses the notice names) when there is one.
     """
     out: list[tuple[RecipientFields, Entry]] = []
     seen: set[str] = set()
     spare = [a for a in (stand_ins or []) if F.is_address(a)]
-    if named is None:
-        named = [group.recipient for group in status.recipients]
-    for group, address in zip(status.recipients, named, strict=True):
-        recipient = address if address is not None else _stand_in(group, spare, seen)
+    for group in status.recipients:
+        recipient = group.recipient
+        if recipient is None:
+            recipient = _stand_in(group, spare, seen)
         if recipient is None:
             continue
         key = recipient.lower()
