@@ -39,13 +39,10 @@ __all__ = ["DEFAULT_LIMITS", "Limits", "ParseError", "parse"]
 _PASSING = frozenset({DsnAction.DELIVERED, DsnAction.RELAYED, DsnAction.EXPANDED})
 # Subjects of delay warnings (sendmail and its clones "Warning: could not send message for past
 # 4 hours", Exim "Warning: message ... delayed", Postfix "Delayed Mail (still being retried)").
-# The first letter is a plain class (with U+017F LONG S, which IGNORECASE matches to "s") and
-# each wording looks behind at its own: a case-insensitive letter first would be tried at every
-# position of the subject, while a class lets the engine skip to the letters that can start one.
 _DELAY_SUBJECT = re.compile(
-    r"[DHSWdhsw\u017f](?i:(?<=^w)arning\b|(?<=d)elayed mail|(?<=s)till being retried|"
-    r"(?<=d)elivery delayed|(?<=h)as not yet been delivered|"
-    r"(?<=d)elivery status notification \(delay\))"
+    r"^warning\b|delayed mail|still being retried|delivery delayed|has not yet been delivered|"
+    r"delivery status notification \(delay\)",
+    re.IGNORECASE,
 )
 
 
