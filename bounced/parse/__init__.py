@@ -70,7 +70,7 @@ def parse(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Report:
 
 def _message(raw: bytes, limits: Limits) -> Part:
     root = parse_message(raw, limits)
-    if not root.headers:
+    if not root.index:
         raise ParseError(
             "the input has no header fields: it is not an e-mail message", code="not-a-message"
         )

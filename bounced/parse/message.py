@@ -154,25 +154,15 @@ class lazy(Generic[T]):  # noqa: N801 - reads as the decorator it is
 class Mail:
     """One message as readers see it."""
 
-    __slots__ = ("__dict__", "_start_memo", "depth", "headers", "limits", "root")
+    __slots__ = ("__dict__", "_start_memo", "depth", "index", "limits", "root")
 
     def __init__(self, root: Part, limits: Limits = DEFAULT_LIMITS, depth: int = 0) -> None:
         self.root = root
-        self.headers: Headers = root.headers
+        # The top-level header fields by lower-case name, for lookups in constant time.
+        self.index: dict[str, list[str]] = root.index
         self.limits = limits
         self.depth = depth  # how many bounces this one is wrapped in
         self._start_memo: tuple[str, int | None] | None = None
-
-    @lazy
-    def index(self) -> dict[str, list[str]]:
-        """The top-level header fields by lower-case name, for lookups in constant time."""
-        out: dict[str, list[str]] = {}
-        for name, value in self.headers.fields:
-            if name in out:
-                out[name].append(value)
-            else:
-                out[name] = [value]
-        return out
 
     def has(self, name: str) -> bool:
         """True when the message has a top-level field of this (lower-case) name."""

@@ -276,6 +276,26 @@ def _read_fields(block: str) -> Headers:
     return Headers(fields=tuple(fields))
 
 
+def _index_fields(block: str) -> dict[str, list[str]]:
+    """The fields of a header block already checked against the limits, by name: the same
+    fields as `_read_fields` reads, grouped in one pass for readers that look names up."""
+    index: dict[str, list[str]] = {}
+    if not block:
+        return index
+    if "\n " in block or "\n\t" in block:
+        block = _FOLD.sub(" ", block)
+    for line in block.split("\n"):
+        name, colon, value = line.partition(":")
+        if colon and 0 < len(name) <= 200:
+            name = name.strip().lower()
+            values = index.get(name)
+            if values is None:
+                index[name] = [value.strip()]
+            else:
+                values.append(value.strip())
+    return index
+
+
 class Part:
     """One MIME entity: headers, a raw body, and children for multipart and message/* types.
 
@@ -290,6 +310,7 @@ class Part:
         "_children",
         "_content_type",
         "_headers",
+        "_index",
         "_params",
         "_text",
         "_walker",
@@ -303,6 +324,7 @@ class Part:
         check_header_block(block, limits)
         self._block = block
         self._headers: Headers | None = None
+        self._index: dict[str, list[str]] | None = None
         self.body = body
         self.depth = depth
         self.limits = limits
@@ -326,6 +348,14 @@ class Part:
         if self._headers is None:
             self._headers = _read_fields(self._block)  # checked when the part was made
         return self._headers
+
+    @property
+    def index(self) -> dict[str, list[str]]:
+        """The header fields by lower-case name, each name's values in order (built on first
+        use): the top-level header of a message is looked up by name, never walked in order."""
+        if self._index is None:
+            self._index = _index_fields(self._block)  # checked when the part was made
+        return self._index
 
     @property
     def params(self) -> dict[str, str]:

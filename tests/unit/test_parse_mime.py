@@ -94,6 +94,15 @@ def test_type_and_encoding_are_read_in_any_case_and_unfolded() -> None:
     assert not root.has_field("from")
 
 
+def test_index_groups_the_header_fields_by_name() -> None:
+    """A part's index holds the fields its headers hold, each name's values in order."""
+    root = parse_message(b"Received: a\n  b\nX-Odd \t:v \nreceived: c\nSubject: s\n\nbody")
+    grouped: dict[str, list[str]] = {}
+    for name, value in root.headers.fields:
+        grouped.setdefault(name, []).append(value)
+    assert root.index == grouped == {"received": ["a b", "c"], "x-odd": ["v"], "subject": ["s"]}
+
+
 def test_missing_semicolon_in_content_type() -> None:
     """ "text/plain charset=..." keeps the type instead of falling back to nothing."""
     root = parse_message(
