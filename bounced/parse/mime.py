@@ -72,12 +72,16 @@ _HEADER_FIELD = re.compile(r"\n([^:\n]{1,200}):([^\n]*)")
 # One pattern per lower-case field name, compiled when first asked for (the names come from the
 # code, not from messages); like _HEADER_FIELD, it is searched in "\n" + block.
 _FIELD_LINES: dict[str, re.Pattern[str]] = {}
-# A line that starts a header field: a name without white space, optional blanks, a colon.
-_FIELD_START = re.compile(r"[^\s:]{1,80}[ \t]*:")
-# The first line of a header block that is neither a field nor a continuation line. The usual
+# A header block: a line that starts a field (a name without white space, optional blanks, a
+# colon), then every line that continues a field (white space first) or starts one; it ends
+# before the first line that does neither, the blank line included. In the later lines the usual
 # name, letters, digits and hyphens right before the colon, is tried first: the engine checks
 # that class against a bitmap, and "[^\s:]" (which it also matches) one Unicode test at a time.
-_NOT_FIELD_LINE = re.compile(r"\n(?![ \t]|[A-Za-z0-9-]{1,80}:|[^\s:]{1,80}[ \t]*:)")
+# Each line can be read one way only, so the repeats are possessive: the engine keeps no
+# backtracking state for the lines it has read, however many there are.
+_HEADER_BLOCK = re.compile(
+    r"[^\s:]{1,80}[ \t]*:[^\n]*+(?:\n(?:[ \t]|[A-Za-z0-9-]{1,80}:|[^\s:]{1,80}[ \t]*:)[^\n]*+)*+"
+)
 _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n)+")
 _TEXT_CHARSET_ALIASES = {
     "utf8": "utf-8",
@@ -204,16 +208,15 @@ def split_header_block(text: str, start: int = 0) -> tuple[str, int]:
     while text.startswith("From ", start):
         nl = text.find("\n", start)
         start = len(text) if nl < 0 else nl + 1
-    end = text.find("\n\n", start)
-    if end < 0:
-        end = len(text)
-    if start < end and not _FIELD_START.match(text, start):
-        return "", start
-    stray = _NOT_FIELD_LINE.search(text, start, end)
-    if stray is not None:
-        # Not a field: the header block ends before this line.
-        return text[start : stray.start()], stray.start() + 1
-    return text[start:end], min(end + 2, len(text))
+    # One match reads the block to its end, the blank line or a stray line before it: no search
+    # for the blank line and then for a stray line in front of it.
+    block = _HEADER_BLOCK.match(text, start)
+    if block is None:  # no field first: an empty block (a blank line right away is skipped)
+        return "", start + 2 if text.startswith("\n\n", start) else start
+    end = block.end()
+    if text.startswith("\n\n", end):
+        return text[start:end], end + 2  # the blank line
+    return text[start:end], min(end + 1, len(text))  # a stray line starts the body, or none
 
 
 def check_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> None:
