@@ -212,8 +212,10 @@ _ANY_CLASS = REPLY_CODES["5"] + REPLY_CODES["4"] + REPLY_CODES["2"]
 _RANK = {code: i for i, code in enumerate(_ANY_CLASS)}
 
 # A code glued to a digit, dot, slash or "v" is part of a version or an IPv4 address, not a code.
-# (The look-behind follows the first digit, so that the search can skip to the digits 2, 4, 5.)
-_STATUS = re.compile(r"([245])(?<![0-9./vV][245])\.([0-7])\.(\d{1,3})(?!\d|\.\d)")
+# (The search starts at the code's first dot and checks the class digit behind it: a single
+# literal lets the engine skip from dot to dot, where a leading [245] costs a class test at
+# every character, digits being common in replies.)
+_STATUS = re.compile(r"\.(?<=(?<![0-9./vV])([245])\.)([0-7])\.(\d{1,3})(?!\d|\.\d)")
 _REPLY = re.compile(r"([245](?<![0-9./][245])\d\d)(?![0-9./])")
 _TEMPORARY_WORDS = re.compile(r" temporar| persistent")
 
