@@ -54,7 +54,11 @@ def classify(entry: Entry, report: Report) -> Verdict:
     text = normalise(entry.diagnostic)
     lowered = text.lower()
     in_text = status.find_status(text)
-    reply_in_text = status.find_reply(text, in_text[0] if in_text else "")
+    reply_in_text = None
+    if not entry.reply_code or (entry.status and in_text and entry.status[0] != in_text[0]):
+        # Read only when it can matter (most reports give the reply code): in place of the
+        # report's, or to settle a disagreement between the two status codes (`status.prefer`).
+        reply_in_text = status.find_reply(text, in_text[0] if in_text else "")
     reply = entry.reply_code or reply_in_text
     code = status.prefer(entry.status, in_text, str(reply_in_text or ""))
     if code and code[0] == "2" and (reply or 0) >= 400 and entry.action in _FAILING:
