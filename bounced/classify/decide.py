@@ -116,10 +116,15 @@ class Facts:
         return status.reason_of(self.status)
 
     def says(self, reason: Reason) -> bool:
-        """True when the reply text holds a phrase of the reason (all found in one pass)."""
+        """True when the reply text holds a phrase of the reason, or names it as the answer to
+        its SMTP command (all found at once, on the first question)."""
         if self._found is None:
-            self._found = patterns.reasons_in(self.text) if self.text else frozenset()
-        return reason in self._found or patterns.answers(reason, self.text, self.command)
+            self._found = (
+                patterns.reasons_in(self.text) | patterns.answered(self.text, self.command)
+                if self.text
+                else frozenset()
+            )
+        return reason in self._found
 
 
 def _probe(reason: Reason, facts: Facts, coded: Reason | None) -> bool:
@@ -189,10 +194,8 @@ def _possible(facts: Facts, coded: Reason | None) -> frozenset[Reason]:
     """The reasons whose probe can hold: each needs its own code, its phrases or the report's
     word (a 525 reply aside, and filtered, which an unknown-user phrase also proves), so the
     probes of the others need not run."""
-    if facts.text:
-        facts.says(R.MAILBOXFULL)  # finds every reason's phrases at once
+    facts.says(R.MAILBOXFULL)  # finds every reason's phrases at once
     possible = set(facts._found or ())
-    possible.update(reason for reason, _ in patterns.ANSWERING if facts.says(reason))
     possible.update(reason for reason in (coded, facts.stated) if reason is not None)
     if facts.reply == 525:
         possible.add(R.SUSPEND)

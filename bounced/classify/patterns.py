@@ -786,6 +786,17 @@ def reasons_in(text: str) -> frozenset[Reason]:
     return found
 
 
+def answered(text: str, command: str | None) -> frozenset[Reason]:
+    """The reasons the reply names as the answer to that SMTP command (`ANSWERING`)."""
+    if not command:
+        return frozenset()
+    return frozenset(
+        reason
+        for (reason, answering), pattern in ANSWERING.items()
+        if answering == command and pattern.search(text)
+    )
+
+
 def answers(reason: Reason, text: str, command: str | None) -> bool:
     """True when the reply names the reason as the answer to that SMTP command."""
     pattern = ANSWERING.get((reason, command)) if command else None
