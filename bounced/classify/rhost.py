@@ -1104,6 +1104,10 @@ _HOST_SANDWICH = re.compile(
 _SYSTEM_TAIL = re.compile(
     trie(re.escape(tail.lstrip(".")) for tails in HOSTS.values() for tail in tails) + r"(?![\w-])"
 )
+# Every tail ends with one of these few top-level labels (each tail has a dot: `rindex` fails at
+# import otherwise): a text that holds none of them holds no tail, and testing for them costs
+# less than the search above, which starts at every letter that begins a tail.
+_TAIL_ENDS = tuple(sorted({tail[tail.rindex(".") :] for tails in HOSTS.values() for tail in tails}))
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -1114,6 +1118,8 @@ def host_in(lowered: str) -> str | None:
     match = _HOST_SANDWICH.search(lowered)
     if match and "." in match.group(1) and not match.group(1).rsplit(".", 1)[-1].isdigit():
         return match.group(1).rstrip(".")
+    if not any(end in lowered for end in _TAIL_ENDS):
+        return None
     for found in _SYSTEM_TAIL.finditer(lowered):
         start = found.start()
         if start and lowered[start - 1] != "." and lowered[start - 1] in _WORD_CHARS:
