@@ -65,19 +65,7 @@ def classify(entry: Entry, report: Report) -> Verdict:
         # A failure whose status says success (a broken MTA's "Status: 2.0.0" beside a 550
         # reply): the reply and the action are right, the status is not.
         code = in_text if in_text and in_text[0] == str(reply)[0] else None
-    command = entry.command or find_command(text)
-    said = mta.said(text, report.subject, report.sender, command)
-    facts = decide.Facts(
-        text=lowered,
-        status=code,
-        reply=reply,
-        command=command or said.command,
-        smtp=entry.diagnostic_type in _SMTP_TYPES,
-        unix=(entry.diagnostic_type or "") in _UNIX_TYPES,
-        delayed=entry.action is DsnAction.DELAYED,
-        stated=entry.hint or said.reason,
-    )
-    reason = _reason(entry, report, facts, text)
+    reason = _reason(entry, report, text, lowered, code=code, reply=reply)
     evidence = f"{code or ''} {text}" if (code or text) else ""
     hard = status.is_hard(reason, evidence)
     category, action = categories.of(reason, hard)
@@ -167,7 +155,24 @@ def find_command(text: str) -> str | None:
     return best
 
 
-def _reason(entry: Entry, report: Report, facts: decide.Facts, text: str) -> Reason:
+def _reason(
+    entry: Entry, report: Report, text: str, lowered: str, *, code: str | None, reply: int | None
+) -> Reason:
+    """Steps 3 to 6 of the module docstring."""
+    if entry.hint is not None and entry.hint not in decide.RETRY:
+        return entry.hint  # final: the notice's own wording need not be read
+    command = entry.command or find_command(text)
+    said = mta.said(text, report.subject, report.sender, command)
+    facts = decide.Facts(
+        text=lowered,
+        status=code,
+        reply=reply,
+        command=command or said.command,
+        smtp=entry.diagnostic_type in _SMTP_TYPES,
+        unix=(entry.diagnostic_type or "") in _UNIX_TYPES,
+        delayed=entry.action is DsnAction.DELAYED,
+        stated=entry.hint or said.reason,
+    )
     stated = facts.stated
     if stated is not None and stated not in decide.RETRY:
         return stated
