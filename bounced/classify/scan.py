@@ -136,8 +136,8 @@ def needle(rest: str) -> str:
 
 
 def _shared_prefix(first: str, last: str) -> str:
-    size = 0
-    while size < min(len(first), len(last)) and first[size] == last[size]:
+    size, limit = 0, min(len(first), len(last))
+    while size < limit and first[size] == last[size]:
         size += 1
     return first[:size]
 
