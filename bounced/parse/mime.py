@@ -58,8 +58,12 @@ _PRE_CLOSE = re.compile(r"</pre\s{0,20}>", re.IGNORECASE)
 _SPACE_RUNS = re.compile(r"  +")
 _SPACE_AT_LINE_ENDS = re.compile(r" ?\n ?")
 # Elements whose content is not text; their end tags are looked for with `str.find`-like
-# searches (see `_drop_elements`) so that unclosed ones cost linear time.
-_HTML_DROP_OPEN = re.compile(r"<(style|script|head)\b[^<>]{0,2000}>", re.IGNORECASE)
+# searches (see `_drop_elements`) so that unclosed ones cost linear time. Each name is a group
+# of its own, which names the element however the tag spells it: under IGNORECASE "ſtyle" and
+# "scrİpt" are such tags too, and lower-casing them does not give the name.
+_HTML_DROP_OPEN = re.compile(
+    r"<(?:(?P<style>style)|(?P<script>script)|(?P<head>head))\b[^<>]{0,2000}>", re.IGNORECASE
+)
 _HTML_DROP_CLOSE = {
     name: re.compile(r"</" + name + r"\s{0,20}>", re.IGNORECASE)
     for name in ("style", "script", "head")
@@ -455,8 +459,8 @@ def _drop_elements(text: str) -> str:
     pos = 0
     unclosed: set[str] = set()
     for opening in _HTML_DROP_OPEN.finditer(text):
-        name = opening.group(1).lower()
-        if opening.start() < pos or name in unclosed:
+        name = opening.lastgroup  # never None: one of the groups matched
+        if name is None or opening.start() < pos or name in unclosed:
             continue
         closing = _HTML_DROP_CLOSE[name].search(text, opening.end())
         if closing is None:

@@ -139,6 +139,8 @@ def test_html_elements_without_text_are_dropped() -> None:
     """Style, script and head elements are dropped; one left open keeps what follows."""
     html = "<html><head><title>t</title></head><body>A<style>p{}</style>B<SCRIPT>x</script >C"
     assert html_to_text(html + "<style>open").split() == ["A", "B", "C", "open"]
+    # The tag names match in any case as IGNORECASE has it, "ſ" for "s" included.
+    assert html_to_text("A<ſtyle>p{}</STYLE>B<scrİpt>x</ſcrıpt>C").split() == ["A", "B", "C"]
 
 
 def test_html_renders_as_a_browser_lays_it_out() -> None:
