@@ -20,6 +20,7 @@ import base64
 import binascii
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bounced.errors import LimitError, ParseError
@@ -270,38 +271,32 @@ def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
 
 def _read_fields(block: str) -> Headers:
     """The fields of a header block already checked against the limits."""
-    if not block:
-        return Headers()
+    return Headers(fields=tuple(_fields_of(block)))
+
+
+def _index_fields(block: str) -> dict[str, list[str]]:
+    """The fields of a header block already checked against the limits, by name, each name's
+    values in order: one pass for readers that look names up."""
+    index: dict[str, list[str]] = {}
+    for name, value in _fields_of(block):
+        values = index.get(name)
+        if values is None:
+            index[name] = [value]
+        else:
+            values.append(value)
+    return index
+
+
+def _fields_of(block: str) -> Iterator[tuple[str, str]]:
+    """Each field of a header block as (lower-case name, value), unfolded, in order."""
     if "\n " in block or "\n\t" in block:
         block = _FOLD.sub(" ", block)
     # Lines split and cut at their first colon by str methods: a regex that captures each
     # value costs several times more on the long header blocks of returned messages.
-    fields = []
     for line in block.split("\n"):
         name, colon, value = line.partition(":")
         if colon and 0 < len(name) <= 200:
-            fields.append((name.strip().lower(), value.strip()))
-    return Headers(fields=tuple(fields))
-
-
-def _index_fields(block: str) -> dict[str, list[str]]:
-    """The fields of a header block already checked against the limits, by name: the same
-    fields as `_read_fields` reads, grouped in one pass for readers that look names up."""
-    index: dict[str, list[str]] = {}
-    if not block:
-        return index
-    if "\n " in block or "\n\t" in block:
-        block = _FOLD.sub(" ", block)
-    for line in block.split("\n"):
-        name, colon, value = line.partition(":")
-        if colon and 0 < len(name) <= 200:
-            name = name.strip().lower()
-            values = index.get(name)
-            if values is None:
-                index[name] = [value.strip()]
-            else:
-                values.append(value.strip())
-    return index
+            yield name.strip().lower(), value.strip()
 
 
 class Part:
