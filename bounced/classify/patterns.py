@@ -795,19 +795,3 @@ def answered(text: str, command: str | None) -> frozenset[Reason]:
         for (reason, answering), pattern in ANSWERING.items()
         if answering == command and pattern.search(text)
     )
-
-
-def answers(reason: Reason, text: str, command: str | None) -> bool:
-    """True when the reply names the reason as the answer to that SMTP command."""
-    pattern = ANSWERING.get((reason, command)) if command else None
-    return pattern is not None and pattern.search(text) is not None
-
-
-def includes(reason: Reason, text: str, command: str | None = None) -> bool:
-    """True when the lower-cased reply text holds a phrase of the reason's table.
-
-    With the SMTP command the reply answered, the command's own phrases count too.
-    """
-    if reason not in PHRASES or not text:
-        return False
-    return reason in reasons_in(text) or answers(reason, text, command)
