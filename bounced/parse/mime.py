@@ -454,7 +454,7 @@ def _drop_elements(text: str) -> str:
     pos = 0
     unclosed: set[str] = set()
     for opening in _HTML_DROP_OPEN.finditer(text):
-        name = opening.lastgroup  # never None: one of the groups matched
+        name = opening.lastgroup  # the group that matched (None only to the type checker)
         if name is None or opening.start() < pos or name in unclosed:
             continue
         closing = _HTML_DROP_CLOSE[name].search(text, opening.end())
