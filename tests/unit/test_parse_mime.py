@@ -73,6 +73,27 @@ def test_broken_boundary_keeps_the_body_readable() -> None:
     assert "Final words" in root.text()
 
 
+@pytest.mark.parametrize(
+    ("text", "block", "body_start"),
+    [
+        ("A: 1\nB: 2\n\nbody", "A: 1\nB: 2", 11),  # the blank line is skipped
+        ("A: 1\n  folded\nB: 2\n\nbody", "A: 1\n  folded\nB: 2", 20),  # folds kept
+        ("A: 1\nB: 2", "A: 1\nB: 2", 9),  # no body at all
+        ("A: 1\nB: 2\n", "A: 1\nB: 2", 10),
+        ("A: 1\n\n", "A: 1", 6),
+        ("\n\nbody", "", 2),  # a blank line first: no header, the body after it
+        ("\nbody", "", 0),
+        ("body text\n\nmore", "", 0),  # no field first: all of it is body
+        ("From x@y Mon\nA: 1\n\nbody", "A: 1", 19),  # an mbox separator is skipped
+        ("X-Odd \t: v\nnot a field\nA: 2", "X-Odd \t: v", 11),  # ends at a stray line
+        ("", "", 0),
+    ],
+)
+def test_header_block_and_body_start(text: str, block: str, body_start: int) -> None:
+    """Where a header block ends and its body starts, for each way a block can end."""
+    assert split_header_block(text) == (block, body_start)
+
+
 def test_header_block_ends_at_a_line_that_is_not_a_field() -> None:
     """A missing blank line after the headers does not swallow the body."""
     block, start = split_header_block("Subject: x\nFrom: y\nThis is the body.\nmore")
