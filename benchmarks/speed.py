@@ -1,6 +1,7 @@
 """Parser throughput, whole process on one core, side by side with Sisimai on the same files.
 
     python benchmarks/speed.py [--corpus DIR] [--repeat 10] [--runs 3] [--sisimai-lib DIR ...]
+                               [--no-compiled]
 
 Both parsers run as separate processes pinned to one core (`taskset -c 0`) over the corpus files
 repeated `--repeat` times: `bounced parse --format scorer` (output to /dev/null), and Sisimai
@@ -11,6 +12,10 @@ folder), for example Debian's newest package unpacked beside the installed one:
     curl -sO http://deb.debian.org/debian/pool/main/libs/libsisimai-perl/libsisimai-perl_5.7.2-1_all.deb
     dpkg-deb -x libsisimai-perl_5.7.2-1_all.deb /opt/sisimai-5.7
     python benchmarks/speed.py --sisimai-lib /opt/sisimai-5.7/usr/share/perl5
+
+bounced runs twice: as installed here (a source checkout is pure Python), and compiled by mypyc
+(docs/compiled.md), which this script builds first, in a temporary folder, with
+`benchmarks/compiled.py` (a couple of minutes; `--no-compiled` skips it).
 
 Process start-up is included for every contender, as a user would see it. Each is
 run `--runs` times, in rounds that run each once, and the best run is kept (the machine is
@@ -31,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from compiled import build_wheel, unpack
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "sisimai-dev"
 SISIMAI_DRIVER = r"""
@@ -50,11 +57,18 @@ def files_of(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix == ".eml")
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
     """One run of `command`: its wall-clock time and its CPU time (user + system)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        env=env,
+        cwd=cwd,
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -75,6 +89,11 @@ def main() -> int:
         action="append",
         default=[],
         help="a PERL5LIB folder holding another Sisimai to compare with (repeatable)",
+    )
+    parser.add_argument(
+        "--no-compiled",
+        action="store_true",
+        help="do not build and run the compiled build beside the installed one",
     )
     args = parser.parse_args()
     files = files_of(args.corpus)
@@ -97,14 +116,26 @@ def main() -> int:
         count = len(files) * args.repeat
         # An installed package has its bytecode compiled (pip does it); a source checkout run
         # with PYTHONDONTWRITEBYTECODE=1 would recompile every module in every run instead.
-        subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "bounced")],
-            check=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
-        )
+        compile_bytecode(HERE.parent / "bounced")
         command = [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)]
         print(f"corpus: {len(files)} files x {args.repeat} = {count} messages, one core")
-        contenders: dict[str, list[str]] = {"bounced parse:": command}
+        # Every contender runs from the scratch folder: `python -m` looks in its working
+        # folder first, and a checkout there would shadow the build under test.
+        plain = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        contenders: dict[str, tuple[list[str], dict[str, str]]] = {
+            "bounced parse:": (command, plain)
+        }
+        ours = ["bounced parse:"]
+        if not args.no_compiled:
+            site = Path(folder, "compiled")
+            print("building the compiled build (benchmarks/compiled.py)...", flush=True)
+            unpack(build_wheel(Path(folder, "wheel")), site)
+            compile_bytecode(site)  # its modules that stay Python, as an install would
+            contenders["bounced parse, compiled:"] = (command, {**plain, "PYTHONPATH": str(site)})
+            ours.append("bounced parse, compiled:")
+        for name in ours:
+            where = module_file("bounced.parse", contenders[name][1], folder)
+            print(f"{name:<26} bounced.parse from {where}")
         perl = shutil.which("perl")
         peers: list[str] = []
         if perl:
@@ -120,28 +151,49 @@ def main() -> int:
                 name = f"Sisimai {version}:"
                 if name not in contenders:
                     include = ["-I", str(lib)] if lib is not None else []
-                    contenders[name] = [*pin, perl, *include, str(driver), str(work)]
+                    contenders[name] = ([*pin, perl, *include, str(driver), str(work)], plain)
                     peers.append(name)
         # Round by round, each contender once a round: a machine that gets busier or quieter
         # during the benchmark then weighs on both alike.
         best = {name: (float("inf"), float("inf")) for name in contenders}
         for _ in range(args.runs):
-            for name, argv in contenders.items():
-                wall, cpu = timed(argv)
+            for name, (argv, env) in contenders.items():
+                wall, cpu = timed(argv, env, folder)
                 best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
         for name, (wall, cpu) in best.items():
             report(name, count, wall, cpu)
         if not peers:
             print("Sisimai not installed (apt-get install libsisimai-perl): no comparison")
             return 0
-        ours = best["bounced parse:"]
-        for name in peers:
-            theirs = best[name]
-            print(
-                f"ratio: bounced is {theirs[0] / ours[0]:.1f}x {name.rstrip(':')}"
-                f" (CPU {theirs[1] / ours[1]:.1f}x) (target >= 5x)"
-            )
+        for name in ours:
+            for peer in peers:
+                theirs, mine = best[peer], best[name]
+                print(
+                    f"ratio: {name.rstrip(':')} is {theirs[0] / mine[0]:.1f}x"
+                    f" {peer.rstrip(':')} (CPU {theirs[1] / mine[1]:.1f}x) (target >= 5x)"
+                )
     return 0
+
+
+def compile_bytecode(folder: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(folder)],
+        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+    )
+
+
+def module_file(module: str, env: dict[str, str], cwd: str) -> str:
+    """Where `module` is imported from with this environment and working folder."""
+    found = subprocess.run(
+        [sys.executable, "-c", f"import {module} as m; print(m.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=cwd,
+    )
+    return found.stdout.strip()
 
 
 def sisimai_version(perl: str, lib: Path | None) -> str | None:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
+from mypy_extensions import mypyc_attr
+
 from bounced.model import Headers
 from bounced.parse import fields as F
 from bounced.parse.mime import (
@@ -130,14 +132,18 @@ class lazy(Generic[T]):  # noqa: N801 - reads as the decorator it is
     """A computed-once attribute: `functools.cached_property` without its lock (Python 3.11).
 
     The value is stored in the instance dict under the same name, so later reads never reach
-    the descriptor again.
+    the descriptor again. The name comes from the class (`__set_name__`), not from the
+    function, whose compiled form has no `__name__`.
     """
 
     __slots__ = ("func", "name")
 
     def __init__(self, func: Callable[[Any], T]) -> None:
         self.func = func
-        self.name = func.__name__
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
     @overload
     def __get__(self, obj: None, owner: type | None = None) -> lazy[T]: ...
@@ -151,6 +157,7 @@ class lazy(Generic[T]):  # noqa: N801 - reads as the decorator it is
         return value
 
 
+@mypyc_attr(native_class=False)  # compiled, it keeps the instance dict `lazy` caches in
 class Mail:
     """One message as readers see it."""
 

@@ -21,13 +21,12 @@ import binascii
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from bounced.errors import LimitError, ParseError
-from bounced.model import Headers
+from bounced.model import Headers, value
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value
 class Limits:
     """Bounds on what one message may make the parser do."""
 
@@ -278,12 +277,12 @@ def _index_fields(block: str) -> dict[str, list[str]]:
     """The fields of a header block already checked against the limits, by name, each name's
     values in order: one pass for readers that look names up."""
     index: dict[str, list[str]] = {}
-    for name, value in _fields_of(block):
+    for name, text in _fields_of(block):
         values = index.get(name)
         if values is None:
-            index[name] = [value]
+            index[name] = [text]
         else:
-            values.append(value)
+            values.append(text)
     return index
 
 

@@ -1,0 +1,80 @@
+"""Build bounced with its parser and classifier compiled by mypyc, in a folder of its own.
+
+    python benchmarks/compiled.py --site DIR    # the compiled package alone, for PYTHONPATH
+    python benchmarks/compiled.py --tree DIR    # a copy of the source tree, compiled in place
+
+Builds a wheel of this checkout with BOUNCED_COMPILE=1 (see docs/compiled.md), which takes a
+couple of minutes and needs a C compiler. `--site` installs it, without its dependencies (the
+running environment has them), into DIR: `PYTHONPATH=DIR python -m bounced ...` then runs the
+compiled build. `--tree` copies the checkout (tests and data included) to DIR and lays the
+compiled modules beside their sources, so that `pytest` run in DIR tests the compiled build.
+`benchmarks/speed.py --compiled` and `.ci/run` use this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+)
+
+
+def build_wheel(dest: Path) -> Path:
+    """Build the compiled wheel of this checkout into `dest`; return its path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bounced-build-") as scratch:
+        # Built from a copy, so that the build leaves nothing in the checkout.
+        source = Path(scratch, "src")
+        shutil.copytree(ROOT, source, ignore=_SKIP)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), "."],
+            cwd=source,
+            env={**os.environ, "BOUNCED_COMPILE": "1"},
+            check=True,
+        )
+    wheels = sorted(dest.glob("bounced-*.whl"))
+    if len(wheels) != 1:
+        raise SystemExit(f"expected one bounced wheel in {dest}, found {len(wheels)}")
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        if not any(name.endswith((".so", ".pyd")) for name in wheel.namelist()):
+            raise SystemExit(f"{wheels[0].name} holds no compiled module")
+    return wheels[0]
+
+
+def unpack(wheel: Path, dest: Path) -> None:
+    """The package files of `wheel` into `dest` (its .dist-info folder left out)."""
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if ".dist-info/" not in name:
+                archive.extract(name, dest)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--site", type=Path, help="install the compiled package alone here")
+    where.add_argument("--tree", type=Path, help="copy the checkout here, compiled in place")
+    args = parser.parse_args()
+    target: Path = args.site or args.tree
+    if target.exists() and any(target.iterdir()):
+        parser.error(f"{target} is not empty")
+    with tempfile.TemporaryDirectory(prefix="bounced-wheel-") as folder:
+        wheel = build_wheel(Path(folder))
+        if args.tree:
+            shutil.copytree(ROOT, target, ignore=_SKIP, dirs_exist_ok=True)
+        unpack(wheel, target)
+    print(f"compiled build in {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
