@@ -8,7 +8,7 @@ couple of minutes and needs a C compiler. `--site` installs it, without its depe
 running environment has them), into DIR: `PYTHONPATH=DIR python -m bounced ...` then runs the
 compiled build. `--tree` copies the checkout (tests and data included) to DIR and lays the
 compiled modules beside their sources, so that `pytest` run in DIR tests the compiled build.
-`benchmarks/speed.py --compiled` and `.ci/run` use this.
+`benchmarks/speed.py` (which also builds the pure Python wheel with it) and `.ci/run` use this.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ _SKIP = shutil.ignore_patterns(
 )
 
 
-def build_wheel(dest: Path) -> Path:
-    """Build the compiled wheel of this checkout into `dest`; return its path."""
+def build_wheel(dest: Path, *, compiled: bool = True) -> Path:
+    """Build a wheel of this checkout into `dest`, compiled or pure Python; return its path."""
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bounced-build-") as scratch:
         # Built from a copy, so that the build leaves nothing in the checkout.
@@ -38,15 +38,15 @@ def build_wheel(dest: Path) -> Path:
         subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), "."],
             cwd=source,
-            env={**os.environ, "BOUNCED_COMPILE": "1"},
+            env={**os.environ, "BOUNCED_COMPILE": "1" if compiled else "0"},
             check=True,
         )
     wheels = sorted(dest.glob("bounced-*.whl"))
     if len(wheels) != 1:
         raise SystemExit(f"expected one bounced wheel in {dest}, found {len(wheels)}")
     with zipfile.ZipFile(wheels[0]) as wheel:
-        if not any(name.endswith((".so", ".pyd")) for name in wheel.namelist()):
-            raise SystemExit(f"{wheels[0].name} holds no compiled module")
+        if compiled != any(name.endswith((".so", ".pyd")) for name in wheel.namelist()):
+            raise SystemExit(f"{wheels[0].name}: compiled modules expected: {compiled}")
     return wheels[0]
 
 

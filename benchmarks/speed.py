@@ -13,9 +13,13 @@ folder), for example Debian's newest package unpacked beside the installed one:
     dpkg-deb -x libsisimai-perl_5.7.2-1_all.deb /opt/sisimai-5.7
     python benchmarks/speed.py --sisimai-lib /opt/sisimai-5.7/usr/share/perl5
 
-bounced runs twice: as installed here (a source checkout is pure Python), and compiled by mypyc
-(docs/compiled.md), which this script builds first, in a temporary folder, with
-`benchmarks/compiled.py` (a couple of minutes; `--no-compiled` skips it).
+bounced runs twice, as a deployment has it: pure Python, and compiled by mypyc
+(docs/compiled.md). The script builds both wheels of this checkout (`benchmarks/compiled.py`; the
+compiled one takes a couple of minutes, `--no-compiled` skips it) and runs each from a new
+virtual environment that holds bounced's dependencies only: the environment the script runs in
+may be a development one, with start-up hooks (an editable install's finder, coverage's) that
+cost every process time a deployment does not spend. `--installed` runs the bounced of this
+environment instead, as it is.
 
 Process start-up is included for every contender, as a user would see it. Each is
 run `--runs` times, in rounds that run each once, and the best run is kept (the machine is
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 from compiled import build_wheel, unpack
@@ -93,7 +98,12 @@ def main() -> int:
     parser.add_argument(
         "--no-compiled",
         action="store_true",
-        help="do not build and run the compiled build beside the installed one",
+        help="build and run the pure Python build only",
+    )
+    parser.add_argument(
+        "--installed",
+        action="store_true",
+        help="run the bounced installed in this environment instead of building both builds",
     )
     args = parser.parse_args()
     files = files_of(args.corpus)
@@ -114,28 +124,36 @@ def main() -> int:
                 except OSError:
                     shutil.copyfile(path, work / f"{n:02d}-{i:04d}.eml")
         count = len(files) * args.repeat
-        # An installed package has its bytecode compiled (pip does it); a source checkout run
-        # with PYTHONDONTWRITEBYTECODE=1 would recompile every module in every run instead.
-        compile_bytecode(HERE.parent / "bounced")
-        command = [*pin, sys.executable, "-m", "bounced", "parse", "--format", "scorer", str(work)]
+        if args.installed:
+            # An installed package has its bytecode compiled (pip does it); a source checkout
+            # run with PYTHONDONTWRITEBYTECODE=1 would recompile every module in every run.
+            compile_bytecode(sys.executable, HERE.parent / "bounced")
         print(f"corpus: {len(files)} files x {args.repeat} = {count} messages, one core")
         # Every contender runs from the scratch folder: `python -m` looks in its working
         # folder first, and a checkout there would shadow the build under test.
         plain = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        contenders: dict[str, tuple[list[str], dict[str, str]]] = {
-            "bounced parse:": (command, plain)
-        }
-        ours = ["bounced parse:"]
-        if not args.no_compiled:
-            site = Path(folder, "compiled")
-            print("building the compiled build (benchmarks/compiled.py)...", flush=True)
-            unpack(build_wheel(Path(folder, "wheel")), site)
-            compile_bytecode(site)  # its modules that stay Python, as an install would
-            contenders["bounced parse, compiled:"] = (command, {**plain, "PYTHONPATH": str(site)})
-            ours.append("bounced parse, compiled:")
+        contenders: dict[str, tuple[list[str], dict[str, str]]] = {}
+        if args.installed:
+            python = sys.executable
+            contenders["bounced, installed:"] = ([python], plain)
+        else:
+            python = clean_environment(Path(folder, "env"))
+            for compiled in (False, *(() if args.no_compiled else (True,))):
+                name = "bounced, compiled:" if compiled else "bounced, pure Python:"
+                site = Path(folder, "compiled" if compiled else "pure")
+                print(f"building {name.rstrip(':')} (benchmarks/compiled.py)...", flush=True)
+                unpack(build_wheel(Path(folder, f"wheel-{site.name}"), compiled=compiled), site)
+                compile_bytecode(python, site)  # as an install does
+                contenders[name] = ([python], {**plain, "PYTHONPATH": str(site)})
+        ours = list(contenders)
         for name in ours:
-            where = module_file("bounced.parse", contenders[name][1], folder)
+            argv, env = contenders[name]
+            where = module_file(argv[0], "bounced.parse", env, folder)
             print(f"{name:<26} bounced.parse from {where}")
+            contenders[name] = (
+                [*pin, argv[0], "-m", "bounced", "parse", "--format", "scorer", str(work)],
+                env,
+            )
         perl = shutil.which("perl")
         peers: list[str] = []
         if perl:
@@ -175,18 +193,34 @@ def main() -> int:
     return 0
 
 
-def compile_bytecode(folder: Path) -> None:
+def clean_environment(env: Path) -> str:
+    """A new virtual environment with bounced's dependencies and nothing else; its python.
+
+    bounced itself is not installed in it: each build is put on PYTHONPATH. The environment
+    this script runs in may be a development one, whose start-up hooks (an editable install's
+    finder, coverage's) a deployment does not have.
+    """
+    with open(HERE.parent / "pyproject.toml", "rb") as file:
+        requires = tomllib.load(file)["project"]["dependencies"]
+    print("making a clean environment with the dependencies...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    python = str(env / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", *requires], check=True)
+    return python
+
+
+def compile_bytecode(python: str, folder: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(folder)],
+        [python, "-m", "compileall", "-q", str(folder)],
         check=True,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
     )
 
 
-def module_file(module: str, env: dict[str, str], cwd: str) -> str:
+def module_file(python: str, module: str, env: dict[str, str], cwd: str) -> str:
     """Where `module` is imported from with this environment and working folder."""
     found = subprocess.run(
-        [sys.executable, "-c", f"import {module} as m; print(m.__file__)"],
+        [python, "-c", f"import {module} as m; print(m.__file__)"],
         capture_output=True,
         text=True,
         check=True,
