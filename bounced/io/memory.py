@@ -72,6 +72,9 @@ class MemorySource:
         }
         stored = await on_assigned(partitions)
         self.positions = {tp: stored.get(tp) or 0 for tp in partitions}
+        # Records before the stored offsets were reported done by an earlier run.
+        for tp, position in self.positions.items():
+            self.hints[tp] = max(self.hints.get(tp, 0), position)
         self._revoked = on_revoked
         self.started = True
 
@@ -114,8 +117,9 @@ class MemorySource:
 
     def unhandled(self) -> int:
         """Records the daemon has not yet reported done, fetched or not: the offset hints it
-        sends once a batch is stored fall short of each partition's end by that many. (A
-        fetched record leaves `lag` before it is parsed and stored.)"""
+        sends once a batch is stored (or the offsets an earlier run stored) fall short of each
+        partition's end by that many. (A fetched record leaves `lag` before it is parsed and
+        stored.)"""
         return sum(len(self.log.topic(t)[p]) - self.hints.get((t, p), 0) for t, p in self.positions)
 
 

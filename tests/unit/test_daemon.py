@@ -76,7 +76,7 @@ class Harness:
     async def run_until_idle(self, during: Callable[[], Awaitable[None]] | None = None) -> None:
         task = asyncio.create_task(self.daemon.run())
         async with asyncio.timeout(10):
-            while not self.source.started or self.source.lag():
+            while not self.source.started or self.source.unhandled():
                 await asyncio.sleep(0.01)
             if during is not None:
                 await during()
