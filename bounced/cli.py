@@ -156,9 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser(command if command in _SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if args.version:
-        from bounced import __version__
+        from bounced import __version__, parse
 
-        print(__version__)
+        # A compiled build's parser is an extension module (docs/compiled.md).
+        build = "pure Python" if (parse.__file__ or "").endswith(".py") else "compiled"
+        print(f"{__version__} ({build})")
         return EXIT_OK
     if args.command == "parse":
         try:

@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+import bounced
 import bounced.classify
 import bounced.parse
 import bounced.parse.mime
@@ -86,3 +87,11 @@ def test_the_compiled_build_is_the_one_under_test() -> None:
     for module in (bounced.parse, bounced.parse.mime, bounced.classify):
         assert module.__file__ is not None
         assert module.__file__.endswith((".so", ".pyd")), module.__file__
+
+
+def test_version_names_the_build(capsys: pytest.CaptureFixture[str]) -> None:
+    from bounced.cli import main
+
+    assert main(["--version"]) == 0
+    expected = "compiled" if os.environ.get("BOUNCED_EXPECT_COMPILED") == "1" else "pure Python"
+    assert capsys.readouterr().out == f"{bounced.__version__} ({expected})\n"
