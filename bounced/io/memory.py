@@ -109,17 +109,12 @@ class MemorySource:
     def assignment(self) -> set[TopicPartition]:
         return set(self.positions)
 
-    def lag(self) -> int:
-        """Records not yet fetched."""
-        return sum(
-            len(self.log.topic(t)[p]) - position for (t, p), position in self.positions.items()
-        )
-
     def unhandled(self) -> int:
         """Records the daemon has not yet reported done, fetched or not: the offset hints it
         sends once a batch is stored (or the offsets an earlier run stored) fall short of each
-        partition's end by that many. (A fetched record leaves `lag` before it is parsed and
-        stored.)"""
+        partition's end by that many. A record counts from its arrival to its batch being
+        stored: waiting for this, unlike for fetches, never stops a daemon with a batch in
+        hand."""
         return sum(len(self.log.topic(t)[p]) - self.hints.get((t, p), 0) for t, p in self.positions)
 
 

@@ -128,7 +128,7 @@ async def reference(config: Config, inputs: list[InRecord]) -> tuple[set[str], d
     daemon = build_daemon(config, store, source=source, sink=sink)
     task = asyncio.create_task(daemon.run())
     async with asyncio.timeout(60):
-        while not source.started or source.lag() or store.pending(1):
+        while not source.started or source.unhandled() or store.pending(1):
             await asyncio.sleep(0.02)
     daemon.request_stop()
     await task
