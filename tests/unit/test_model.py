@@ -26,19 +26,21 @@ from bounced.model import (
     Verdict,
 )
 
+_VERDICT = Verdict(
+    reason=Reason.USERUNKNOWN,
+    category=Category.HARD,
+    action=Action.SUPPRESS,
+    hard=True,
+    status="5.1.1",
+    reply_code=550,
+    provider=Provider.OTHER,
+)
+
 
 def _signal(**changes: object) -> Signal:
-    base = Signal(
-        recipient="user@example.org",
-        kind=Kind.DSN,
-        reason=Reason.USERUNKNOWN,
-        category=Category.HARD,
-        action=Action.SUPPRESS,
-        hard=True,
-        status="5.1.1",
-        reply_code=550,
-        provider=Provider.OTHER,
-    )
+    """A signal of `_VERDICT`, as the pipeline makes one, with some fields changed."""
+    verdict = {f.name: getattr(_VERDICT, f.name) for f in fields(Verdict)}
+    base = Signal(recipient="user@example.org", kind=Kind.DSN, **verdict)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -87,15 +89,7 @@ def test_values_have_no_instance_dict() -> None:
             entries=(Entry(recipient="user@example.org"),),
             original=Headers(fields=(("message-id", "<1@example.org>"),)),
         ),
-        Verdict(
-            reason=Reason.BLOCKED,
-            category=Category.BLOCK,
-            action=Action.THROTTLE,
-            hard=False,
-            status="5.7.1",
-            reply_code=550,
-            provider=Provider.GMAIL,
-        ),
+        _VERDICT,
         Attribution(client="c1", source=AttributionSource.HEADER),
         UNATTRIBUTED,
         _signal(),
