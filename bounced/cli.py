@@ -156,10 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser(command if command in _SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if args.version:
+        from importlib.machinery import EXTENSION_SUFFIXES
+
         from bounced import __version__, parse
 
-        # A compiled build's parser is an extension module (docs/compiled.md).
-        build = "pure Python" if (parse.__file__ or "").endswith(".py") else "compiled"
+        # A compiled build's parser is an extension module (docs/compiled.md); a pure one is
+        # a source or bytecode file.
+        compiled = (parse.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES))
+        build = "compiled" if compiled else "pure Python"
         print(f"{__version__} ({build})")
         return EXIT_OK
     if args.command == "parse":
