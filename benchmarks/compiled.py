@@ -1,14 +1,12 @@
 """Build bounced with its parser and classifier compiled by mypyc, in a folder of its own.
 
-    python benchmarks/compiled.py --site DIR    # the compiled package alone, for PYTHONPATH
     python benchmarks/compiled.py --tree DIR    # a copy of the source tree, compiled in place
 
 Builds a wheel of this checkout with BOUNCED_COMPILE=1 (see docs/compiled.md), which takes a
-couple of minutes and needs a C compiler. `--site` installs it, without its dependencies (the
-running environment has them), into DIR: `PYTHONPATH=DIR python -m bounced ...` then runs the
-compiled build. `--tree` copies the checkout (tests and data included) to DIR and lays the
-compiled modules beside their sources, so that `pytest` run in DIR tests the compiled build.
-`benchmarks/speed.py` (which also builds the pure Python wheel with it) and `.ci/run` use this.
+couple of minutes and needs a C compiler, then copies the checkout (tests and data included)
+to DIR and lays the compiled modules beside their sources: `pytest` run in DIR tests the
+compiled build, and `PYTHONPATH=DIR python -m bounced ...` run outside a checkout runs it.
+`.ci/run` uses this; `benchmarks/speed.py` uses its `build_wheel` and `unpack` for both builds.
 """
 
 from __future__ import annotations
@@ -60,17 +58,15 @@ def unpack(wheel: Path, dest: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--site", type=Path, help="install the compiled package alone here")
-    where.add_argument("--tree", type=Path, help="copy the checkout here, compiled in place")
-    args = parser.parse_args()
-    target: Path = args.site or args.tree
+    parser.add_argument(
+        "--tree", type=Path, required=True, help="copy the checkout here, compiled in place"
+    )
+    target: Path = parser.parse_args().tree
     if target.exists() and any(target.iterdir()):
         parser.error(f"{target} is not empty")
     with tempfile.TemporaryDirectory(prefix="bounced-wheel-") as folder:
         wheel = build_wheel(Path(folder))
-        if args.tree:
-            shutil.copytree(ROOT, target, ignore=_SKIP, dirs_exist_ok=True)
+        shutil.copytree(ROOT, target, ignore=_SKIP, dirs_exist_ok=True)
         unpack(wheel, target)
     print(f"compiled build in {target}")
     return 0
