@@ -132,10 +132,10 @@ def main() -> int:
         # Every contender runs from the scratch folder: `python -m` looks in its working
         # folder first, and a checkout there would shadow the build under test.
         plain = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        contenders: dict[str, tuple[list[str], dict[str, str]]] = {}
+        builds: dict[str, dict[str, str]] = {}  # name: the environment it runs with
         if args.installed:
             python = sys.executable
-            contenders["bounced, installed:"] = ([python], plain)
+            builds["bounced, installed:"] = plain
         else:
             python = clean_environment(Path(folder, "env"))
             for compiled in (False, *(() if args.no_compiled else (True,))):
@@ -144,16 +144,14 @@ def main() -> int:
                 print(f"building {name.rstrip(':')} (benchmarks/compiled.py)...", flush=True)
                 unpack(build_wheel(Path(folder, f"wheel-{site.name}"), compiled=compiled), site)
                 compile_bytecode(python, site)  # as an install does
-                contenders[name] = ([python], {**plain, "PYTHONPATH": str(site)})
-        ours = list(contenders)
-        for name in ours:
-            argv, env = contenders[name]
-            where = module_file(argv[0], "bounced.parse", env, folder)
+                builds[name] = {**plain, "PYTHONPATH": str(site)}
+        command = [*pin, python, "-m", "bounced", "parse", "--format", "scorer", str(work)]
+        contenders: dict[str, tuple[list[str], dict[str, str]]] = {}
+        for name, env in builds.items():
+            where = module_file(python, "bounced.parse", env, folder)
             print(f"{name:<26} bounced.parse from {where}")
-            contenders[name] = (
-                [*pin, argv[0], "-m", "bounced", "parse", "--format", "scorer", str(work)],
-                env,
-            )
+            contenders[name] = (command, env)
+        ours = list(builds)
         perl = shutil.which("perl")
         peers: list[str] = []
         if perl:
