@@ -115,16 +115,21 @@ class Facts:
         """The reason the status code names by itself."""
         return status.reason_of(self.status)
 
-    def says(self, reason: Reason) -> bool:
-        """True when the reply text holds a phrase of the reason, or names it as the answer to
-        its SMTP command (all found at once, on the first question)."""
+    def phrases(self) -> frozenset[Reason]:
+        """The reasons the reply text holds a phrase of, or names as the answer to its SMTP
+        command: all found at once, when first asked for."""
         if self._found is None:
             self._found = (
                 patterns.reasons_in(self.text) | patterns.answered(self.text, self.command)
                 if self.text
                 else frozenset()
             )
-        return reason in self._found
+        return self._found
+
+    def says(self, reason: Reason) -> bool:
+        """True when the reply text holds a phrase of the reason (`phrases`)."""
+        found = self._found
+        return reason in (found if found is not None else self.phrases())
 
 
 def _probe(reason: Reason, facts: Facts, coded: Reason | None) -> bool:
@@ -194,8 +199,7 @@ def _possible(facts: Facts, coded: Reason | None) -> frozenset[Reason]:
     """The reasons whose probe can hold: each needs its own code, its phrases or the report's
     word (a 525 reply aside, and filtered, which an unknown-user phrase also proves), so the
     probes of the others need not run."""
-    facts.says(R.MAILBOXFULL)  # finds every reason's phrases at once
-    possible = set(facts._found or ())
+    possible = set(facts.phrases())
     possible.update(reason for reason in (coded, facts.stated) if reason is not None)
     if facts.reply == 525:
         possible.add(R.SUSPEND)
