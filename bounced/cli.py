@@ -11,7 +11,10 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bounced.parse import Limits
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -225,14 +228,14 @@ def _files_under(folder: str) -> Iterator[str]:
 
 def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
     from bounced.io.codec import dumps
-    from bounced.parse import ParseError
+    from bounced.parse import DEFAULT_LIMITS, ParseError
     from bounced.pipeline import process
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"bounced parse: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    root: Path | None = args.root
+    root: Path | None = args.root.resolve() if args.root is not None else None
     scorer = args.format == "scorer"
     # JSON lines go out as the UTF-8 bytes orjson makes, straight to the byte stream when the
     # text stream has one (the standard output), with no decoding and encoding again.
@@ -243,9 +246,7 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
         shown = _relative(path, root)
         record: dict[str, Any]
         try:
-            with open(path, "rb", buffering=0) as file:  # one read: no buffer needed
-                raw = file.readall()
-            result = process(raw)
+            result = process(_read_file(path, DEFAULT_LIMITS))
         except OSError as exc:
             record = {"path": shown, "error": f"cannot read: {exc.strerror or exc}"}
         except ParseError as exc:
@@ -266,10 +267,37 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
+def _read_file(path: str, limits: Limits) -> bytes:
+    """The bytes of a file, for a parser that takes at most `limits.max_bytes` of them.
+
+    os.read on a descriptor: for thousands of small files a file object costs more than the
+    reading. A file over the limit is turned away as the parser would turn it away, by its
+    size, without being read into memory; one that grows while read stops one byte past the
+    limit, which the parser refuses too.
+    """
+    from bounced.parse.mime import check_size
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        check_size(os.fstat(fd).st_size, limits)
+        chunks: list[bytes] = []
+        left = limits.max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _relative(path: str, root: Path | None) -> str:
+    """`path` relative to `root` (already resolved) when it is under it, else as given."""
     if root is not None:
         try:
-            return str(Path(path).resolve().relative_to(root.resolve()))
+            return str(Path(path).resolve().relative_to(root))
         except ValueError:
             pass
     return path

@@ -563,13 +563,17 @@ class Walker:
             part._children.append(self.entity(piece, nl + 1, part.depth + 1))
 
 
-def parse_message(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Part:
-    """Parse a whole message into its part tree. Raises only `ParseError` (and subclasses)."""
-    size = len(raw)
+def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Raise `LimitError` if a message of `size` bytes is over the size limit."""
     if size > limits.max_bytes:
         raise LimitError(
             f"the message is {size} bytes, over the limit of {limits.max_bytes}", code="too-large"
         )
+
+
+def parse_message(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Part:
+    """Parse a whole message into its part tree. Raises only `ParseError` (and subclasses)."""
+    check_size(len(raw), limits)
     text = to_text(raw) if isinstance(raw, bytes) else raw
     text = text.lstrip("\n")
     if not text.strip():

@@ -75,3 +75,41 @@ def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
     assert json.loads(first)["path"]
     assert b"Traceback" not in errors
     assert status == EXIT_OK
+
+
+def test_a_file_over_the_size_limit_is_refused_by_its_size_unread(tmp_path: Path) -> None:
+    from bounced.cli import _read_file
+    from bounced.parse import Limits, ParseError
+
+    path = tmp_path / "big.eml"
+    path.write_bytes(b"x" * 101)
+    with pytest.raises(ParseError) as refused:
+        _read_file(str(path), Limits(max_bytes=100))
+    assert refused.value.code == "too-large"
+    assert "101 bytes" in str(refused.value)  # the file's own size, though none was read
+
+
+def test_files_are_read_whole_across_reads(tmp_path: Path) -> None:
+    from bounced.cli import _read_file
+    from bounced.parse import Limits
+
+    small, large = tmp_path / "small.eml", tmp_path / "large.eml"
+    small.write_bytes(b"")
+    content = bytes(range(256)) * 1000  # several reads of 64 KiB
+    large.write_bytes(content)
+    assert _read_file(str(small), Limits()) == b""
+    assert _read_file(str(large), Limits(max_bytes=len(content))) == content
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_an_unreadable_file_gets_an_error_line_and_the_run_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = str(DATA / "dsn" / "postfix-user-unknown.eml")
+    # /proc/self/mem opens, but reading its first page fails (EIO), even for root.
+    assert main(["parse", "--format", "scorer", "/proc/self/mem", good]) == EXIT_OK
+    refused, read = _lines(capsys)
+    assert refused["path"] == "/proc/self/mem"
+    assert str(refused["error"]).startswith("cannot read: ")
+    assert refused["recipients"] == []
+    assert read["recipients"] == ["alice@recipient.example"]
