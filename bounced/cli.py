@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+STDIN = "-"  # `bounced parse -`: one message on standard input
 
 
 def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -47,10 +48,13 @@ def _add_parse(sub: Subparsers) -> None:
         help="parse message files or folders and print one JSON line per file",
         description=(
             "Parse files (or every regular file under folders, recursively) and print one JSON "
-            "line per file. A file that cannot be parsed gets a line with its error."
+            "line per file; - reads one message from standard input. A file that cannot be "
+            "parsed gets a line with its error."
         ),
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a message file or a folder")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a message file, a folder, or - for standard input"
+    )
     p.add_argument(
         "--format",
         choices=("json", "scorer"),
@@ -231,7 +235,7 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
     from bounced.parse import DEFAULT_LIMITS, ParseError
     from bounced.pipeline import process
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    missing = [p for p in args.paths if p != STDIN and not Path(p).exists()]
     if missing:
         print(f"bounced parse: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
@@ -277,7 +281,7 @@ def _read_file(path: str, limits: Limits) -> bytes:
     """
     from bounced.parse.mime import check_size
 
-    fd = os.open(path, os.O_RDONLY)
+    fd = sys.stdin.buffer.fileno() if path == STDIN else os.open(path, os.O_RDONLY)
     try:
         check_size(os.fstat(fd).st_size, limits)
         chunks: list[bytes] = []
@@ -289,13 +293,14 @@ def _read_file(path: str, limits: Limits) -> bytes:
             chunks.append(chunk)
             left -= len(chunk)
     finally:
-        os.close(fd)
+        if path != STDIN:
+            os.close(fd)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _relative(path: str, root: Path | None) -> str:
     """`path` relative to `root` (already resolved) when it is under it, else as given."""
-    if root is not None:
+    if root is not None and path != STDIN:
         try:
             return str(Path(path).resolve().relative_to(root))
         except ValueError:

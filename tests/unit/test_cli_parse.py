@@ -113,3 +113,17 @@ def test_an_unreadable_file_gets_an_error_line_and_the_run_goes_on(
     assert str(refused["error"]).startswith("cannot read: ")
     assert refused["recipients"] == []
     assert read["recipients"] == ["alice@recipient.example"]
+
+
+def test_a_dash_reads_one_message_from_standard_input() -> None:
+    message = (DATA / "dsn" / "postfix-user-unknown.eml").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "bounced", "parse", "--format", "scorer", "--root", "/", "-"],
+        input=message,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    (line,) = [json.loads(text) for text in done.stdout.splitlines()]
+    assert line["path"] == "-"
+    assert line["recipients"] == ["alice@recipient.example"]
