@@ -26,15 +26,17 @@ _SKIP = shutil.ignore_patterns(
 )
 
 
-def build_wheel(dest: Path, *, compiled: bool = True) -> Path:
-    """Build a wheel of this checkout into `dest`, compiled or pure Python; return its path."""
+def build_wheel(dest: Path, *, compiled: bool = True, python: str = sys.executable) -> Path:
+    """Build a wheel of this checkout into `dest`, compiled or pure Python, with `python` (its
+    pip, and for a compiled wheel its headers: the wheel is for that interpreter); return its
+    path."""
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bounced-build-") as scratch:
         # Built from a copy, so that the build leaves nothing in the checkout.
         source = Path(scratch, "src")
         shutil.copytree(ROOT, source, ignore=_SKIP)
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), "."],
+            [python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), "."],
             cwd=source,
             env={**os.environ, "BOUNCED_COMPILE": "1" if compiled else "0"},
             check=True,

@@ -1,7 +1,7 @@
 """Parser throughput, whole process on one core, side by side with Sisimai on the same files.
 
     python benchmarks/speed.py [--corpus DIR] [--repeat 10] [--runs 3] [--sisimai-lib DIR ...]
-                               [--no-compiled]
+                               [--no-compiled] [--python PATH]
 
 Both parsers run as separate processes pinned to one core (`taskset -c 0`) over the corpus files
 repeated `--repeat` times: `bounced parse --format scorer` (output to /dev/null), and Sisimai
@@ -20,6 +20,14 @@ virtual environment that holds bounced's dependencies only: the environment the 
 may be a development one, with start-up hooks (an editable install's finder, coverage's) that
 cost every process time a deployment does not spend. `--installed` runs the bounced of this
 environment instead, as it is.
+
+`--python PATH` makes those environments (and builds the wheels) with another Python 3.11+
+interpreter than the one running the script. How the interpreter was built counts: a Python
+compiled without profile-guided and link-time optimisation (pyenv's default build, for one) runs
+bounced about a tenth slower than a distribution's or the official Docker image's, which are
+built with them. Debian's own interpreter, the same provenance as the Perl that runs Sisimai:
+
+    python benchmarks/speed.py --python /usr/bin/python3.11   # needs python3.11-venv, -dev
 
 Process start-up is included for every contender, as a user would see it. Each is
 run `--runs` times, in rounds that run each once, and the best run is kept (the machine is
@@ -101,6 +109,11 @@ def main() -> int:
         help="build and run the pure Python build only",
     )
     parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter to make the clean environments with (default: this one)",
+    )
+    parser.add_argument(
         "--installed",
         action="store_true",
         help="run the bounced installed in this environment instead of building both builds",
@@ -137,14 +150,18 @@ def main() -> int:
             python = sys.executable
             builds["bounced, installed:"] = plain
         else:
-            python = clean_environment(Path(folder, "env"))
+            python = clean_environment(Path(folder, "env"), args.python)
             for compiled in (False, *(() if args.no_compiled else (True,))):
                 name = "bounced, compiled:" if compiled else "bounced, pure Python:"
                 site = Path(folder, "compiled" if compiled else "pure")
                 print(f"building {name.rstrip(':')} (benchmarks/compiled.py)...", flush=True)
-                unpack(build_wheel(Path(folder, f"wheel-{site.name}"), compiled=compiled), site)
+                wheel = build_wheel(
+                    Path(folder, f"wheel-{site.name}"), compiled=compiled, python=python
+                )
+                unpack(wheel, site)
                 compile_bytecode(python, site)  # as an install does
                 builds[name] = {**plain, "PYTHONPATH": str(site)}
+        print(f"Python: {describe(python)}")
         command = [*pin, python, "-m", "bounced", "parse", "--format", "scorer", str(work)]
         contenders: dict[str, tuple[list[str], dict[str, str]]] = {}
         for name, env in builds.items():
@@ -191,7 +208,7 @@ def main() -> int:
     return 0
 
 
-def clean_environment(env: Path) -> str:
+def clean_environment(env: Path, interpreter: str) -> str:
     """A new virtual environment with bounced's dependencies and nothing else; its python.
 
     bounced itself is not installed in it: each build is put on PYTHONPATH. The environment
@@ -201,10 +218,21 @@ def clean_environment(env: Path) -> str:
     with open(HERE.parent / "pyproject.toml", "rb") as file:
         requires = tomllib.load(file)["project"]["dependencies"]
     print("making a clean environment with the dependencies...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    subprocess.run([interpreter, "-m", "venv", str(env)], check=True)
     python = str(env / "bin" / "python")
     subprocess.run([python, "-m", "pip", "install", "--quiet", *requires], check=True)
     return python
+
+
+def describe(python: str) -> str:
+    """The interpreter's version and where it comes from (a venv's base interpreter)."""
+    found = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0], sys._base_executable)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.strip()
 
 
 def compile_bytecode(python: str, folder: Path) -> None:
