@@ -231,6 +231,12 @@ def _files_under(folder: str) -> Iterator[str]:
 
 
 def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
+    from bounced.regex_cache import RegexCache
+
+    # Before the parser's modules compile their patterns (bounced/regex_cache.py).
+    regexes = RegexCache.default()
+    if regexes is not None:
+        regexes.load()
     from bounced.io.codec import dumps
     from bounced.parse import DEFAULT_LIMITS, ParseError
     from bounced.pipeline import process
@@ -268,6 +274,8 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(dumps(record).decode() + "\n")
     if binary is not None:
         binary.flush()
+    if regexes is not None:
+        regexes.save()  # what this run compiled that the cache lacked
     return EXIT_OK
 
 
