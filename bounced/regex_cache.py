@@ -82,7 +82,9 @@ class RegexCache:
             return None
         if setting and setting.lower() not in ("1", "on", "yes", "true"):
             return cls(Path(setting))
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):  # unset, or relative: the XDG rules say to ignore it
+            base = os.path.join(os.path.expanduser("~"), ".cache")
         if not os.path.isabs(base):
             return None  # no home folder to speak of
         tag = f"{sys.implementation.cache_tag}-{engine.MAGIC}-{__version__}"

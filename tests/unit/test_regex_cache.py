@@ -124,6 +124,11 @@ def test_the_setting_turns_it_off_or_names_the_file(
     default = RegexCache.default()
     assert default is not None
     assert default.path.parent == tmp_path / "bounced"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/folder")  # ignored, as the XDG rules say
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    in_home = RegexCache.default()
+    assert in_home is not None
+    assert in_home.path.parent == tmp_path / "home" / ".cache" / "bounced"
     monkeypatch.setenv(regex_cache.ENV, "0")
     assert RegexCache.default() is None
     monkeypatch.setenv(regex_cache.ENV, str(tmp_path / "mine.bin"))
