@@ -13,7 +13,8 @@ reason vocabulary and decisions the results are meant to compare with):
 6. The generic decision (`decide.generic`): status codes, phrase tables and SMTP command.
 7. The category and default action come from the reason (`categories`), unless a provider reply
    rule (`replies`) says the reply is a rate limit or a reputation block: those are the sender's
-   problem whatever reason the reply text suggests.
+   problem whatever reason the reply text suggests. A `filtered` reply whose only phrases say
+   the user is unknown is about the address (the hard category), not the sender.
 8. A recipient without any status code gets the reference parser's internal code for its
    reason (X.9.NNN), with the class digit the reply says (4 temporary, 5 permanent).
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from bounced.classify import categories, decide, mta, providers, replies, rhost, status
+from bounced.classify import categories, decide, mta, patterns, providers, replies, rhost, status
 from bounced.model import DsnAction, Entry, Kind, Reason, Report, Verdict
 from bounced.parse.fields import collapse
 
@@ -32,6 +33,7 @@ R = Reason
 _SMTP_TYPES = frozenset({None, "", "smtp", "x-postfix", "esmtp"})
 _UNIX_TYPES = frozenset({"x-unix", "unix"})
 _FAILING = frozenset({DsnAction.FAILED, DsnAction.DELAYED})
+_UNKNOWN_USER_ONLY = frozenset({R.USERUNKNOWN})
 # "550-5.7.1 ...": a multi-line reply. The hyphen comes first and the code is checked behind
 # it, so that the search skips from hyphen to hyphen instead of trying every position.
 _CONTINUED = re.compile(r"-(?<=(?<![0-9.])[245][0-9][0-9]-)")
@@ -69,6 +71,13 @@ def classify(entry: Entry, report: Report) -> Verdict:
     evidence = f"{code or ''} {text}" if (code or text) else ""
     hard = status.is_hard(reason, evidence)
     category, action = categories.of(reason, hard)
+    if reason is R.FILTERED and patterns.reasons_in(lowered) == _UNKNOWN_USER_ONLY:
+        # The reference parser's "filtered" for a reply that only says the user is unknown,
+        # after DATA or with no command to tell (Japanese carriers check recipients after
+        # DATA): whenever it came, the address does not exist. Suppressed, not held against
+        # the sender; a 4xx one is counted.
+        temporary = (reply or 0) // 100 == 4 or (code or "")[:1] == "4"
+        category, action = categories.of(R.USERUNKNOWN, not temporary)
     override = replies.category_of(lowered, provider, reason)
     if override is not None:
         category, action = override

@@ -151,6 +151,7 @@ PHRASES: dict[Reason, tuple[str, ...]] = {
         r"address does not exist",
         r"address not present in directory",
         r"address unknown",
+        r"addressee unknown",  # sendmail's and AT&T's "<addr>... Addressee unknown"
         r"can't accept user",
         r"does not exist\.",
         r"destination addresses were unknown",

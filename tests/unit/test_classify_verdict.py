@@ -191,3 +191,39 @@ def test_find_command() -> None:
     assert find_command("after MAIL FROM:<a@b> ... then RCPT TO:<c@d>") == "RCPT"
     assert find_command("DATABASE@EXAMPLE.JP rejected") is None
     assert find_command("no command here") is None
+
+
+def test_an_unknown_user_after_data_is_filtered_but_suppressed() -> None:
+    """The reference parser calls a user-unknown reply to DATA (or with no command to say when
+    it came) filtered; the address does not exist either way, so it is suppressed and not held
+    against the sender, as a user-unknown reply to RCPT is."""
+    after_data = classify(entry("550 Unknown user kijitora@example.jp", command="DATA"), DSN)
+    assert (after_data.reason, after_data.hard) == (R.FILTERED, False)
+    assert (after_data.category, after_data.action) == (Category.HARD, Action.SUPPRESS)
+    no_command = classify(entry("550 5.2.1 <kijitora@example.jp>... Addressee unknown"), DSN)
+    assert (no_command.reason, no_command.category) == (R.FILTERED, Category.HARD)
+    later = classify(
+        entry("450 4.2.0 <kijitora@example.jp>: Recipient unknown", command="DATA"), DSN
+    )
+    assert (later.reason, later.category, later.action) == (
+        R.FILTERED,
+        Category.SOFT,
+        Action.COUNT,
+    )
+
+
+def test_a_filtered_reply_that_says_more_than_unknown_user_stays_the_senders() -> None:
+    """Only a reply whose sole phrases are about an unknown user moves: a recipient's filter,
+    or a provider's policy rule, remains a block."""
+    filtered = classify(entry("550 5.2.0 Message rejected by the recipient's filter"), DSN)
+    assert (filtered.reason, filtered.category) == (R.FILTERED, Category.BLOCK)
+    policy = classify(
+        entry(
+            "550 Requested action not taken: mailbox unavailable Reject due to policy "
+            "restrictions.",
+            recipient="kijitora@gmx.de",
+            status="5.2.0",
+        ),
+        DSN,
+    )
+    assert (policy.reason, policy.category) == (R.FILTERED, Category.BLOCK)
