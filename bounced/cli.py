@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _iter_files(paths: Sequence[str]) -> Iterator[str]:
     """Each file named, and every regular file under each folder named (sorted, depth first)."""
     for name in paths:
-        if os.path.isdir(name):
+        if name != STDIN and os.path.isdir(name):
             yield from _files_under(name)
         else:
             yield name
@@ -289,7 +289,8 @@ def _read_file(path: str, limits: Limits) -> bytes:
     """
     from bounced.parse.mime import check_size
 
-    fd = sys.stdin.buffer.fileno() if path == STDIN else os.open(path, os.O_RDONLY)
+    # Standard input is descriptor 0 (nothing has read from it; closed, the read fails).
+    fd = 0 if path == STDIN else os.open(path, os.O_RDONLY)
     try:
         check_size(os.fstat(fd).st_size, limits)
         chunks: list[bytes] = []

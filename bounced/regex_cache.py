@@ -74,8 +74,8 @@ class RegexCache:
 
     @classmethod
     def default(cls) -> RegexCache | None:
-        """The cache `BOUNCED_REGEX_CACHE` and the user's cache folder name, or None when it is
-        turned off or this interpreter's `re` is not one it knows."""
+        """The cache file `BOUNCED_REGEX_CACHE` names, else the one in the user's cache
+        folder; None when it is turned off or this interpreter's `re` is not one it knows."""
         engine = _engine()
         setting = os.environ.get(ENV, "").strip()
         if engine is None or setting.lower() in ("0", "off", "no", "false"):

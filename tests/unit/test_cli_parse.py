@@ -127,3 +127,19 @@ def test_a_dash_reads_one_message_from_standard_input() -> None:
     (line,) = [json.loads(text) for text in done.stdout.splitlines()]
     assert line["path"] == "-"
     assert line["recipients"] == ["alice@recipient.example"]
+
+
+def test_a_dash_is_standard_input_even_beside_a_folder_named_so(tmp_path: Path) -> None:
+    (tmp_path / "-").mkdir()
+    (tmp_path / "-" / "inside.eml").write_bytes(b"not read")
+    done = subprocess.run(
+        [sys.executable, "-m", "bounced", "parse", "--format", "scorer", "-"],
+        input=b"",
+        capture_output=True,
+        check=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    (line,) = [json.loads(text) for text in done.stdout.splitlines()]
+    assert line["path"] == "-"
+    assert line["error_code"] == "empty"
