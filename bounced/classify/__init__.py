@@ -14,7 +14,8 @@ reason vocabulary and decisions the results are meant to compare with):
 7. The category and default action come from the reason (`categories`), unless a provider reply
    rule (`replies`) says the reply is a rate limit or a reputation block: those are the sender's
    problem whatever reason the reply text suggests. A `filtered` reply whose only phrases say
-   the user is unknown is about the address (the hard category), not the sender.
+   the user is unknown is about the address, maybe for a while (the soft category), not the
+   sender.
 8. A recipient without any status code gets the reference parser's internal code for its
    reason (X.9.NNN), with the class digit the reply says (4 temporary, 5 permanent).
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import re
 
 from bounced.classify import categories, decide, mta, patterns, providers, replies, rhost, status
-from bounced.model import DsnAction, Entry, Kind, Reason, Report, Verdict
+from bounced.model import Action, Category, DsnAction, Entry, Kind, Reason, Report, Verdict
 from bounced.parse.fields import collapse
 
 __all__ = ["classify", "verdicts"]
@@ -72,12 +73,12 @@ def classify(entry: Entry, report: Report) -> Verdict:
     hard = status.is_hard(reason, evidence)
     category, action = categories.of(reason, hard)
     if reason is R.FILTERED and patterns.reasons_in(lowered) == _UNKNOWN_USER_ONLY:
-        # The reference parser's "filtered" for a reply that only says the user is unknown,
-        # after DATA or with no command to tell (Japanese carriers check recipients after
-        # DATA): whenever it came, the address does not exist. Suppressed, not held against
-        # the sender; a 4xx one is counted.
-        temporary = (reply or 0) // 100 == 4 or (code or "")[:1] == "4"
-        category, action = categories.of(R.USERUNKNOWN, not temporary)
+        # The reference parser's "filtered": a reply that only says the user is unknown, after
+        # DATA or with no command to tell. Japanese carriers give the same "User unknown"
+        # after DATA to a sender the recipient's reception filter refuses, so the address may
+        # exist; it is not the sender's reputation either. Counted as a soft bounce: repeats
+        # suppress the address (with an expiry), a delivery clears them.
+        category, action = Category.SOFT, Action.COUNT
     override = replies.category_of(lowered, provider, reason)
     if override is not None:
         category, action = override

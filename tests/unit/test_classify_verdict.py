@@ -193,23 +193,16 @@ def test_find_command() -> None:
     assert find_command("no command here") is None
 
 
-def test_an_unknown_user_after_data_is_filtered_but_suppressed() -> None:
+def test_an_unknown_user_after_data_is_filtered_and_counted_as_soft() -> None:
     """The reference parser calls a user-unknown reply to DATA (or with no command to say when
-    it came) filtered; the address does not exist either way, so it is suppressed and not held
-    against the sender, as a user-unknown reply to RCPT is."""
+    it came) filtered. It is about the address (which may not exist, or may have a reception
+    filter that refuses this sender), not the sender's reputation: a soft bounce, counted,
+    which repeats turn into a suppression."""
     after_data = classify(entry("550 Unknown user kijitora@example.jp", command="DATA"), DSN)
     assert (after_data.reason, after_data.hard) == (R.FILTERED, False)
-    assert (after_data.category, after_data.action) == (Category.HARD, Action.SUPPRESS)
+    assert (after_data.category, after_data.action) == (Category.SOFT, Action.COUNT)
     no_command = classify(entry("550 5.2.1 <kijitora@example.jp>... Addressee unknown"), DSN)
-    assert (no_command.reason, no_command.category) == (R.FILTERED, Category.HARD)
-    later = classify(
-        entry("450 4.2.0 <kijitora@example.jp>: Recipient unknown", command="DATA"), DSN
-    )
-    assert (later.reason, later.category, later.action) == (
-        R.FILTERED,
-        Category.SOFT,
-        Action.COUNT,
-    )
+    assert (no_command.reason, no_command.category) == (R.FILTERED, Category.SOFT)
 
 
 def test_a_filtered_reply_that_says_more_than_unknown_user_stays_the_senders() -> None:
