@@ -10,9 +10,10 @@ straight to the engine and puts the result in `re`'s own cache, where `re.compil
 Theory of operation: an entry holds what `re` would hand the engine for a pattern and its
 flags, computed by `re`'s own parser and compiler, so a pattern loaded from the cache is the
 pattern `re.compile` would have made. It is only used by the interpreter release and regex
-engine that wrote it (both name the file, with bounced's version), the engine checks the code it
-is given, and an entry or a file that does not load is skipped: that pattern is then compiled
-as usual. Nothing here can change what a pattern matches; at worst the cache is not used.
+engine that wrote it (both name the file, with bounced's version; an edited module makes a new
+file), the engine checks the code it is given, and an entry or a file that does not load is
+skipped: that pattern is then compiled as usual. Nothing here can change what a pattern
+matches; at worst the cache is not used.
 
 The cache is the user's own (`$XDG_CACHE_HOME/bounced`, else `~/.cache/bounced`); whoever can
 write there can already change what the user runs. `BOUNCED_REGEX_CACHE=0` turns it off, and
@@ -26,6 +27,7 @@ import importlib
 import os
 import re
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +67,13 @@ def _engine() -> Any:
 class RegexCache:
     """The cache file of this interpreter and this version of bounced (module docstring)."""
 
-    __slots__ = ("_entries", "_loaded", "path")
+    __slots__ = ("_entries", "_loaded", "_stamp", "path")
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[Key, Entry] = {}
         self._loaded: set[Key] = set()
+        self._stamp = ""
 
     @classmethod
     def default(cls) -> RegexCache | None:
@@ -172,9 +175,32 @@ class RegexCache:
             return None
         return key
 
-    @staticmethod
-    def _tag(engine: Any) -> str:
-        return f"{sys.implementation.cache_tag} {engine.MAGIC} {engine.CODESIZE} {__version__}"
+    def _tag(self, engine: Any) -> str:
+        """What a file must have been written by: this interpreter and regex engine, and this
+        bounced, down to its files (an edited source makes a new start, so that the patterns
+        it no longer has do not stay in the file)."""
+        if not self._stamp:
+            self._stamp = (
+                f"{sys.implementation.cache_tag} {engine.MAGIC} {engine.CODESIZE} {__version__} "
+                f"{_fingerprint(Path(__file__).parent):08x}"
+            )
+        return self._stamp
+
+
+def _fingerprint(package: Path) -> int:
+    """A checksum of the names, sizes and modification times of a package's modules."""
+    listing: list[str] = []
+    folders = [str(package)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        folders.append(entry.path)
+                elif entry.name.endswith((".py", ".so", ".pyd")):
+                    info = entry.stat()
+                    listing.append(f"{entry.path} {info.st_size} {info.st_mtime_ns}")
+    return zlib.crc32("\n".join(sorted(listing)).encode())
 
 
 def _entry(pattern: str, flags: int) -> Entry | None:

@@ -155,3 +155,25 @@ def test_bounced_parse_writes_the_cache_once_and_reads_the_same_with_it(tmp_path
     second = run({})
     assert without == first == second
     assert written.stat().st_mtime_ns == stamp  # nothing new the second time
+
+
+def test_an_edited_module_makes_a_new_start(
+    tmp_path: Path, clean_re: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    module = package / "sub" / "module.py"
+    module.write_text("PATTERN = 'a'\n")
+    before = regex_cache._fingerprint(package)
+    (package / "__pycache__" / "module.cpython-311.pyc").write_bytes(b"bytecode")
+    assert regex_cache._fingerprint(package) == before  # bytecode does not count
+    module.write_text("PATTERN = 'ab'\n")
+    assert regex_cache._fingerprint(package) != before
+
+    path = tmp_path / "regex.bin"
+    _compile_all()
+    assert RegexCache(path).save()
+    _forget()
+    monkeypatch.setattr(regex_cache, "_fingerprint", lambda _: 12345)  # as after an edit
+    assert RegexCache(path).load() == 0
