@@ -187,6 +187,9 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
             rest = text[line_start:at].rstrip(" \t<") + " " + rest
         elif reply_start < line_start:
             rest = text[reply_start:line_start].strip() + " " + rest  # the codes it goes on from
+        elif (code := F.REPLY.search(text, line_start, match.start())) is not None:
+            # "550 5.1.1 <addr>... User unknown": the reply's codes come before the address.
+            rest = text[code.start() : match.start()].rstrip(" \t<") + " " + rest
         key = address.lower()
         if key in out:
             out[key].text += "\n" + rest

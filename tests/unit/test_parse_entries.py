@@ -132,6 +132,21 @@ def test_a_reply_folded_after_its_codes_keeps_them() -> None:
     assert ann.text == "no such user\n"
 
 
+def test_a_reply_before_the_address_on_its_line_keeps_its_codes() -> None:
+    """ "Returned: 550 5.1.1 <addr>... User unknown": the reply starts before the address, on
+    the same line; its codes belong to that recipient's text, the words before them do not."""
+    text = (
+        "Recipient: [SMTP:dora@example.com]\n"
+        "Reason: Remote SMTP Server Returned: 550 5.1.1 <dora@example.com>... User unknown\n"
+    )
+    mid_line = re.compile(r"<(?P<addr>[\w.-]+@[\w.-]+)>")
+    (dora,) = notice.segments(text, mid_line)
+    assert dora.text == "550 5.1.1 User unknown\n"
+    plain = "Reason: no such user <eve@example.com> here\n"  # no reply code before it
+    (eve,) = notice.segments(plain, mid_line)
+    assert eve.text == "here\n"
+
+
 def test_remote_host_wordings() -> None:
     """The remote host is read from the wording of each MTA."""
     assert notice.remote_host("host mx.example.com [192.0.2.1]: 550") == "mx.example.com"
