@@ -49,11 +49,13 @@ BOUNCE_SUBJECT = re.compile(
     r"message (?:status|not delivered|delivery|blocked|rejected)|delivery incomplete|"
     r"warning: (?:could not|message)|rejected|bounced?\b|blocked by|unable to deliver|"
     r"permanent (?:error|delivery failure)|mail failure|nondeliverable|failure delivery|"
-    r"delevery|unzustellbar|nicht zugestellt|non remis|non distribu|no entregado|"
+    r"delevery|unzustellbar|nicht zugestellt|non[- ]remis|non distribu|no entregado|"
     r"no se (?:pudo|puede) entregar|non recapitabile|onbestelbaar|niet afgeleverd|"
     r"nie dostarczono|n[ãa]o (?:foi )?entregue|недоставлен|не доставлен|"
     r"kunde inte levereras|kunne ikke leveres|ei voitu toimittaa|nem kézbesíthető|"
-    r"nelze doručit|teslim edilemedi|"
+    r"nelze doručit|teslim edilemedi|mancato recapito|impossibile recapitare|"
+    r"échec de (?:la )?(?:remise|distribution)|zustellung fehlgeschlagen|"
+    r"entrega fallida|falha na entrega|bezorging mislukt|ошибка доставки|"
     r"配信|エラー|未達|不達|退信|退回|無法傳遞|无法投递|投递失败|发送失败|"
     r"발송 ?실패|전송 ?실패|배달 ?실패|반송",
     re.IGNORECASE,
@@ -68,6 +70,17 @@ BOUNCE_WORDING = re.compile(
     r"no such (?:user|mailbox|address)|mailbox (?:is )?full|message (?:was )?rejected|"
     r"non-?deliverable|failed to (?:send|deliver)|unable to deliver|was blocked by|"
     r"couldn't be delivered|wasn't delivered|returning message to sender|"
+    # the same in other locales (it, fr, de, es, pt, nl, pl, ru, the Nordic languages)
+    r"non è stato (?:possibile )?recapitat|non è (?:stato )?possibile (?:recapitare|consegnare)|"
+    r"impossibile recapitare|n'a pas pu être (?:remis|distribué|délivré|envoyé)|"
+    r"ne (?:peut|pouvait) pas être (?:remis|distribué)|impossible de (?:remettre|distribuer)|"
+    r"(?:konnte|kann) nicht zugestellt werden|nicht übermittelt werden|unzustellbar|"
+    r"no se (?:pudo|puede|ha podido) entregar|no (?:pudo|ha podido) ser entregad|"
+    r"não (?:foi possível|pôde ser|pode ser) entreg|não foi entregue|"
+    r"kon niet (?:worden )?(?:bezorgd|afgeleverd)|onbestelbaar|"
+    r"nie (?:można|udało się) dostarczyć|nie został[ao]? dostarczon|"
+    r"не (?:может быть|могло быть|было|удалось) доставлен|не удалось доставить|"
+    r"kunde inte levereras|kunne ikke (?:leveres|afleveres)|"
     # the same in other locales (ja, zh, ko)
     r"配信(?:でき|に失敗)|送信できませんでした|届きませんでした|"
     r"投递失败|发送失败|无法(?:投递|送达)|未能(?:送达|成功发送)|没能成功发送|"
