@@ -187,9 +187,9 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
             rest = text[line_start:at].rstrip(" \t<") + " " + rest
         elif reply_start < line_start:
             rest = text[reply_start:line_start].strip() + " " + rest  # the codes it goes on from
-        elif (code := F.REPLY.search(text, line_start, match.start())) is not None:
+        elif (refusal := _refusal_before(text, line_start, match.start())) is not None:
             # "550 5.1.1 <addr>... User unknown": the reply's codes come before the address.
-            rest = text[code.start() : match.start()].rstrip(" \t<") + " " + rest
+            rest = text[refusal : match.start()].rstrip(" \t<") + " " + rest
         key = address.lower()
         if key in out:
             out[key].text += "\n" + rest
@@ -200,6 +200,15 @@ def segments(text: str, anchor: re.Pattern[str], keep_prefix: bool = False) -> l
         _share_tail(result)  # first: it looks at the last text as the notice wrote it
         _share_list(result)
     return result
+
+
+def _refusal_before(text: str, start: int, end: int) -> int | None:
+    """Where the first 4xx or 5xx reply code between `start` and `end` begins, if any (a 2xx
+    one, "250 2.1.5 <addr>... Recipient ok", says nothing of a failure)."""
+    for found in F.REPLY.finditer(text, start, end):
+        if found.group(1)[0] != "2":
+            return found.start()
+    return None
 
 
 def _logical_line_start(text: str, line_start: int) -> int:

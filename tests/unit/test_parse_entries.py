@@ -145,6 +145,10 @@ def test_a_reply_before_the_address_on_its_line_keeps_its_codes() -> None:
     plain = "Reason: no such user <eve@example.com> here\n"  # no reply code before it
     (eve,) = notice.segments(plain, mid_line)
     assert eve.text == "here\n"
+    accepted = "<<< 250 2.1.5 <finn@example.com>... Recipient ok\n<<< 554 5.7.1 Rejected\n"
+    (finn,) = notice.segments(accepted, mid_line)  # an acceptance is not the reply that failed
+    assert not finn.text.startswith("250")
+    assert "554 5.7.1 Rejected" in finn.text
 
 
 def test_remote_host_wordings() -> None:
