@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -239,6 +239,7 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
         regexes.load()
     from bounced.io.codec import dumps
     from bounced.parse import DEFAULT_LIMITS, ParseError
+    from bounced.parse.mime import check_size
     from bounced.pipeline import process
 
     missing = [p for p in args.paths if p != STDIN and not Path(p).exists()]
@@ -256,7 +257,7 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
         shown = _relative(path, root)
         record: dict[str, Any]
         try:
-            result = process(_read_file(path, DEFAULT_LIMITS))
+            result = process(_read_file(path, DEFAULT_LIMITS, check_size))
         except OSError as exc:
             record = {"path": shown, "error": f"cannot read: {exc.strerror or exc}"}
         except ParseError as exc:
@@ -279,16 +280,15 @@ def _parse_command(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _read_file(path: str, limits: Limits) -> bytes:
+def _read_file(path: str, limits: Limits, check_size: Callable[[int, Limits], None]) -> bytes:
     """The bytes of a file, for a parser that takes at most `limits.max_bytes` of them.
 
     os.read on a descriptor: for thousands of small files a file object costs more than the
-    reading. A file over the limit is turned away as the parser would turn it away, by its
-    size, without being read into memory; one that grows while read stops one byte past the
-    limit, which the parser refuses too.
+    reading. A file over the limit is turned away by its size with the parser's own
+    `check_size` (given by the caller, which imports the parser once), without being read into
+    memory; one that grows while read stops one byte past the limit, which the parser refuses
+    too.
     """
-    from bounced.parse.mime import check_size
-
     # Standard input is descriptor 0 (nothing has read from it; closed, the read fails).
     fd = 0 if path == STDIN else os.open(path, os.O_RDONLY)
     try:

@@ -80,11 +80,12 @@ def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
 def test_a_file_over_the_size_limit_is_refused_by_its_size_unread(tmp_path: Path) -> None:
     from bounced.cli import _read_file
     from bounced.parse import Limits, ParseError
+    from bounced.parse.mime import check_size
 
     path = tmp_path / "big.eml"
     path.write_bytes(b"x" * 101)
     with pytest.raises(ParseError) as refused:
-        _read_file(str(path), Limits(max_bytes=100))
+        _read_file(str(path), Limits(max_bytes=100), check_size)
     assert refused.value.code == "too-large"
     assert "101 bytes" in str(refused.value)  # the file's own size, though none was read
 
@@ -92,13 +93,14 @@ def test_a_file_over_the_size_limit_is_refused_by_its_size_unread(tmp_path: Path
 def test_files_are_read_whole_across_reads(tmp_path: Path) -> None:
     from bounced.cli import _read_file
     from bounced.parse import Limits
+    from bounced.parse.mime import check_size
 
     small, large = tmp_path / "small.eml", tmp_path / "large.eml"
     small.write_bytes(b"")
     content = bytes(range(256)) * 1000  # several reads of 64 KiB
     large.write_bytes(content)
-    assert _read_file(str(small), Limits()) == b""
-    assert _read_file(str(large), Limits(max_bytes=len(content))) == content
+    assert _read_file(str(small), Limits(), check_size) == b""
+    assert _read_file(str(large), Limits(max_bytes=len(content)), check_size) == content
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
