@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import zlib
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,10 @@ Entry = list[Any]
 Key = tuple[type, str, int]
 
 
+@cache
 def _engine() -> Any:
-    """The regex engine module when this interpreter's `re` is the one this module knows."""
+    """The regex engine module when this interpreter's `re` is the one this module knows
+    (looked at once: the interpreter does not change)."""
     if sys.implementation.name != "cpython" or not (3, 11) <= sys.version_info[:2] <= (3, 13):
         return None
     try:
