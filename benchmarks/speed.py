@@ -53,6 +53,8 @@ from pathlib import Path
 
 from compiled import build_wheel, unpack
 
+from bounced.regex_cache import ENV as REGEX_CACHE
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "sisimai-dev"
 SISIMAI_DRIVER = r"""
@@ -66,9 +68,6 @@ for my $path (@ARGV) {
 }
 print STDERR "records: $records\n";
 """
-
-
-REGEX_CACHE = "BOUNCED_REGEX_CACHE"
 
 
 def files_of(corpus: Path) -> list[Path]:
