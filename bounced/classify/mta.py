@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from bounced.classify import status
-from bounced.classify.scan import Scanner, finder, trie
+from bounced.classify.scan import Scanner
 from bounced.model import Reason
+from bounced.parse.phrases import finder, trie
 
 R = Reason
 

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bounced.classify.scan import finder, trie
 from bounced.model import Reason
+from bounced.parse.phrases import finder, trie
 
 R = Reason
 

@@ -28,6 +28,7 @@ from bounced.parse import fields as F
 from bounced.parse import notice
 from bounced.parse.entry import make_entry
 from bounced.parse.message import Mail
+from bounced.parse.phrases import trie
 
 # Who sends bounces (From: display names and local parts).
 DAEMON_SENDER = re.compile(
@@ -39,9 +40,14 @@ DAEMON_SENDER = re.compile(
     r"mail\.delivery\.system|mailmaster|\bmta\b",
     re.IGNORECASE,
 )
+# Bounce subjects and wording are searched for in lower-cased text, as one trie of lower-case
+# phrases (bounced/parse/phrases.py) that each open with a literal: the regex engine then skips to
+# where a phrase's first letter stands, where IGNORECASE alternations try every alternative at
+# every position (milliseconds on a long notice that is no bounce).
+#
 # Subjects of bounces across MTAs and locales (en, de, fr, es, it, nl, pl, pt, ru, ja, zh, ko,
 # the Nordic languages, fi, hu, cs, tr).
-BOUNCE_SUBJECT = re.compile(
+_SUBJECT_PHRASES = (
     r"undeliver|not (?:be |been )?delivered|non[- ]?deliver|returned (?:mail|to sender)|"
     r"return(?:ed|ing)? (?:message|to sender)|delivery (?:status|failure|failed|problem|report|"
     r"notification|error|has failed)|failure notice|failed delivery|mail (?:delivery )?failed|"
@@ -57,13 +63,13 @@ BOUNCE_SUBJECT = re.compile(
     r"échec de (?:la )?(?:remise|distribution)|zustellung fehlgeschlagen|"
     r"entrega fallida|falha na entrega|bezorging mislukt|ошибка доставки|"
     r"配信|エラー|未達|不達|退信|退回|無法傳遞|无法投递|投递失败|发送失败|"
-    r"발송 ?실패|전송 ?실패|배달 ?실패|반송",
-    re.IGNORECASE,
+    r"발송 ?실패|전송 ?실패|배달 ?실패|반송"
 )
+BOUNCE_SUBJECT = re.compile(trie([_SUBJECT_PHRASES]))
 # Wording of a bounce body (matched on the whitespace-collapsed start of the notice), for
 # messages that are bounces by their sender but not by their subject, or the other way round.
-BOUNCE_WORDING = re.compile(
-    r"could not be (?:delivered|sent)|was not delivered|(?:has )?not been delivered|"
+_WORDING_PHRASES = (
+    r"could not be (?:delivered|sent)|was not delivered|not been delivered|"
     r"undeliverable|delivery (?:has )?failed|delivery to the following|did not reach|"
     r"permanent(?:ly)? (?:error|fatal)|following (?:address(?:es)?|recipients?)|"
     r"failed (?:addresses|recipients?)|no valid recipients|user unknown|unknown user|"
@@ -74,7 +80,8 @@ BOUNCE_WORDING = re.compile(
     r"non è stato (?:possibile )?recapitat|non è (?:stato )?possibile (?:recapitare|consegnare)|"
     r"impossibile recapitare|n'a pas pu être (?:remis|distribué|délivré|envoyé)|"
     r"ne (?:peut|pouvait) pas être (?:remis|distribué)|impossible de (?:remettre|distribuer)|"
-    r"(?:konnte|kann) nicht zugestellt werden|nicht übermittelt werden|unzustellbar|"
+    r"konnte nicht zugestellt werden|kann nicht zugestellt werden|nicht übermittelt werden|"
+    r"unzustellbar|"
     r"no se (?:pudo|puede|ha podido) entregar|no (?:pudo|ha podido) ser entregad|"
     r"não (?:foi possível|pôde ser|pode ser) entreg|não foi entregue|"
     r"kon niet (?:worden )?(?:bezorgd|afgeleverd)|onbestelbaar|"
@@ -84,9 +91,9 @@ BOUNCE_WORDING = re.compile(
     # the same in other locales (ja, zh, ko)
     r"配信(?:でき|に失敗)|送信できませんでした|届きませんでした|"
     r"投递失败|发送失败|无法(?:投递|送达)|未能(?:送达|成功发送)|没能成功发送|"
-    r"발송(?:이|에) 실패|전송(?:이|에) 실패|배달(?:되지|할 수 없)|전달되지 않",
-    re.IGNORECASE,
+    r"발송(?:이|에) 실패|전송(?:이|에) 실패|배달(?:되지|할 수 없)|전달되지 않"
 )
+BOUNCE_WORDING = re.compile(trie([_WORDING_PHRASES]))
 
 _MACHINE_TRACE = re.compile(
     r"\b[245]\d\d[ -][^\n]{0,20}\b[245]\.\d{1,3}\.\d{1,3}\b|\b[45]\d\d [^\n]{0,80}(?:user|mailbox|"
@@ -140,11 +147,11 @@ def is_automated(mail: Mail) -> bool:
 def looks_like_bounce(mail: Mail) -> bool:
     """True for a machine's message that says it is a bounce (subject or wording), or for
     any message whose subject and wording both say so (a bounce forwarded by a person)."""
-    subject = BOUNCE_SUBJECT.search(mail.subject) is not None
+    subject = BOUNCE_SUBJECT.search(mail.subject.lower()) is not None
     if subject and is_automated(mail):
         return True
     text = F.collapse(mail.notice[:6000])
-    if BOUNCE_WORDING.search(text) is None:
+    if BOUNCE_WORDING.search(text.lower()) is None:
         return False
     if is_automated(mail):
         return True

@@ -9,16 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bounced.classify import patterns
-from bounced.classify.scan import (
-    Scanner,
-    alternatives,
-    finder,
-    literal_head,
-    needle,
-    trie,
-    word_phrase,
-)
+from bounced.classify.scan import Scanner
 from bounced.model import Reason
+from bounced.parse.phrases import alternatives, finder, literal_head, needle, trie, word_phrase
 
 R = Reason
 
