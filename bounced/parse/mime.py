@@ -56,7 +56,6 @@ _LINE_BREAK = re.compile(r"<(?:br|/?div|/?tr|/?li|/?center)\b[^<>]{0,2000}>", re
 _PRE_OPEN = re.compile(r"<pre\b[^<>]{0,2000}>", re.IGNORECASE)
 _PRE_CLOSE = re.compile(r"</pre\s{0,20}>", re.IGNORECASE)
 _SPACE_RUNS = re.compile(r"  +")
-_SPACE_AT_LINE_ENDS = re.compile(r" ?\n ?")
 # Elements whose content is not text; their end tags are looked for with `str.find`-like
 # searches (see `_drop_elements`) so that unclosed ones cost linear time. Each name is a group
 # of its own, which names the element however the tag spells it: under IGNORECASE "ſtyle" and
@@ -496,7 +495,9 @@ def _flow(text: str) -> str:
     text = _LINE_BREAK.sub("\n", text)
     text = _HTML_BREAK.sub("\n\n", text)
     text = _SPACE_RUNS.sub(" ", _TAG.sub(" ", text))
-    return _SPACE_AT_LINE_ENDS.sub("\n", text)
+    # No two spaces are left side by side, so each line end has at most one on either side:
+    # two replacements take them, several times faster than a pattern with no literal to find.
+    return text.replace(" \n", "\n").replace("\n ", "\n")
 
 
 class Walker:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bounced.errors import LimitError, ParseError
 from bounced.model import Headers
@@ -12,6 +15,7 @@ from bounced.parse import parse
 from bounced.parse.message import Mail
 from bounced.parse.mime import (
     Limits,
+    _flow,
     decode_bytes,
     html_to_text,
     parse_header_block,
@@ -185,6 +189,18 @@ def test_html_renders_as_a_browser_lays_it_out() -> None:
         "closed",
         "line",
     ]
+
+
+@given(st.lists(st.sampled_from([" ", "\n", "\t", "x", "<br>", "<p>", "</P>", "<b>", "<", ">"])))
+def test_html_flow_lays_out_lines_as_the_patterns_do(pieces: list[str]) -> None:
+    """Runs of white space are one space, and no line starts or ends with one, exactly as the
+    patterns that once did the last steps (a space on either side of a line end dropped)."""
+    html = "".join(pieces)
+    text = " ".join(html.split())
+    text = re.sub(r"<(?:br|/?div|/?tr|/?li|/?center)\b[^<>]{0,2000}>", "\n", text, flags=re.I)
+    text = re.sub(r"</?(?:p|h\d|table|ul|ol|blockquote)\b[^<>]{0,2000}>", "\n\n", text, flags=re.I)
+    text = re.sub(r"  +", " ", re.sub(r"<[^<>]{0,4000}>", " ", text))
+    assert _flow(html) == re.sub(r" ?\n ?", "\n", text)
 
 
 def test_deferred_headers_read_once_and_equal_plain_headers() -> None:
