@@ -2,14 +2,16 @@
 
 The parser and the classifier are what every message goes through; the rest of the package
 (the daemon, the policy engine, the store) waits on I/O and stays Python. The list is by
-folder, so a new module of the parser or the classifier is compiled with its neighbours.
+folder, so a new module of the parser or the classifier is compiled with its neighbours. The
+compiled build also has the parser's header-block reader in C (bounced/parse/_headers.c), whose
+reference form is Python (bounced/parse/mime.py).
 """
 
 from __future__ import annotations
 
 import os
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 COMPILED = ["bounced/parse", "bounced/classify", "bounced/errors.py"]
 
@@ -20,7 +22,8 @@ def _extensions() -> list[object]:
         return []
     from mypyc.build import mypycify  # noqa: PLC0415 - only a compiled build has mypyc
 
-    return list(mypycify(COMPILED, opt_level="3"))
+    headers = Extension("bounced.parse._headers", sources=["bounced/parse/_headers.c"])
+    return [*mypycify(COMPILED, opt_level="3"), headers]
 
 
 setup(ext_modules=_extensions())

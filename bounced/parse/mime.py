@@ -19,8 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from bounced.errors import LimitError, ParseError
 from bounced.model import Headers, value
@@ -203,8 +205,9 @@ def parse_params(value: str) -> tuple[str, dict[str, str]]:
     return head.strip().lower(), params
 
 
-def split_header_block(text: str, start: int = 0) -> tuple[str, int]:
-    """Find the header block at `start`: returns the block and where the body starts.
+def _py_split_header_block(text: str, start: int = 0) -> tuple[str, int]:
+    """Find the header block at `start` (0 <= start <= len(text)): returns the block and where
+    the body starts.
 
     Tolerant of a missing blank line: the block also ends at the first line that is neither a
     field (``name:``) nor a continuation. An mbox ``From `` separator line is skipped.
@@ -243,7 +246,7 @@ def check_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> None:
         )
 
 
-def _field_value(block: str, name: str) -> str:
+def _py_field_value(block: str, name: str) -> str:
     """The value of one field of a header block (unfolded), found without parsing the rest.
 
     `name` is a lower-case field name, matched in any ASCII case. One search of the block for
@@ -269,14 +272,14 @@ def parse_header_block(block: str, limits: Limits = DEFAULT_LIMITS) -> Headers:
 
 def _read_fields(block: str) -> Headers:
     """The fields of a header block already checked against the limits."""
-    return Headers(fields=tuple(_fields_of(block)))
+    return Headers(fields=tuple(_fields(block)))
 
 
-def _index_fields(block: str) -> dict[str, list[str]]:
+def _py_index_fields(block: str) -> dict[str, list[str]]:
     """The fields of a header block already checked against the limits, by name, each name's
     values in order: one pass for readers that look names up."""
     index: dict[str, list[str]] = {}
-    for name, text in _fields_of(block):
+    for name, text in _py_fields(block):
         values = index.get(name)
         if values is None:
             index[name] = [text]
@@ -285,16 +288,41 @@ def _index_fields(block: str) -> dict[str, list[str]]:
     return index
 
 
-def _fields_of(block: str) -> Iterator[tuple[str, str]]:
+def _py_fields(block: str) -> list[tuple[str, str]]:
     """Each field of a header block as (lower-case name, value), unfolded, in order."""
     if "\n " in block or "\n\t" in block:
         block = _FOLD.sub(" ", block)
     # Lines split and cut at their first colon by str methods: a regex that captures each
     # value costs several times more on the long header blocks of returned messages.
+    out = []
     for line in block.split("\n"):
         name, colon, value = line.partition(":")
         if colon and 0 < len(name) <= 200:
-            yield name.strip().lower(), value.strip()
+            out.append((name.strip().lower(), value.strip()))
+    return out
+
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def _native(name: str, reference: _F) -> _F:
+    """The C form of a header-block function when this build has one, else `reference`.
+
+    The compiled build reads header blocks in C (bounced/parse/_headers.c): the functions above
+    are a fifth of the parser's time in Python. The C forms do exactly what these do (tested on
+    any text: tests/unit/test_parse_headers_c.py); the pure Python build runs these.
+    """
+    try:
+        module = importlib.import_module("bounced.parse._headers")
+    except ImportError:
+        return reference
+    return cast(_F, getattr(module, name))
+
+
+split_header_block = _native("split_header_block", _py_split_header_block)
+_field_value = _native("field_value", _py_field_value)
+_fields = _native("fields", _py_fields)
+_index_fields = _native("index_fields", _py_index_fields)
 
 
 class Part:
