@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,46 @@ def test_files_are_read_whole_across_reads(tmp_path: Path) -> None:
     large.write_bytes(content)
     assert _read_file(str(small), Limits(), check_size) == b""
     assert _read_file(str(large), Limits(max_bytes=len(content)), check_size) == content
+
+
+def test_a_file_that_grows_after_its_size_was_taken_is_read_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular file is read in one call when it is as big as its size said; one that grew
+    since is read on to its end."""
+    import bounced.cli
+    from bounced.parse import Limits
+    from bounced.parse.mime import check_size
+
+    path = tmp_path / "growing.eml"
+    content = bytes(range(256)) * 1000
+    path.write_bytes(content)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:
+        status = real_fstat(fd)
+        return os.stat_result((status.st_mode, *status[1:6], 10, *status[7:]))  # 10 bytes then
+
+    monkeypatch.setattr(os, "fstat", stale_fstat)
+    assert bounced.cli._read_file(str(path), Limits(), check_size) == content
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_is_read_across_reads_to_its_end(tmp_path: Path) -> None:
+    """A pipe has no size to go by: it is read until it ends."""
+    from bounced.cli import _read_file
+    from bounced.parse import Limits
+    from bounced.parse.mime import check_size
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    content = bytes(range(256)) * 1000  # more than a pipe holds, and several reads
+    writer = threading.Thread(target=fifo.write_bytes, args=(content,))
+    writer.start()
+    try:
+        assert _read_file(str(fifo), Limits(), check_size) == content
+    finally:
+        writer.join(timeout=10)
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
