@@ -161,16 +161,23 @@ split_header_block(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
+/* Moves *start and *end inwards past white space (the bounds str.strip() keeps). */
+static void
+trim(const Text *t, Py_ssize_t *start, Py_ssize_t *end)
+{
+    while (*start < *end && Py_UNICODE_ISSPACE(at(t, *start))) {
+        (*start)++;
+    }
+    while (*end > *start && Py_UNICODE_ISSPACE(at(t, *end - 1))) {
+        (*end)--;
+    }
+}
+
 /* `text[start:end]` without white space at either end (str.strip()). */
 static PyObject *
 stripped(const Text *t, Py_ssize_t start, Py_ssize_t end)
 {
-    while (start < end && Py_UNICODE_ISSPACE(at(t, start))) {
-        start++;
-    }
-    while (end > start && Py_UNICODE_ISSPACE(at(t, end - 1))) {
-        end--;
-    }
+    trim(t, &start, &end);
     return PyUnicode_Substring(t->text, start, end);
 }
 
@@ -178,12 +185,7 @@ stripped(const Text *t, Py_ssize_t start, Py_ssize_t end)
 static PyObject *
 stripped_lower(const Text *t, Py_ssize_t start, Py_ssize_t end)
 {
-    while (start < end && Py_UNICODE_ISSPACE(at(t, start))) {
-        start++;
-    }
-    while (end > start && Py_UNICODE_ISSPACE(at(t, end - 1))) {
-        end--;
-    }
+    trim(t, &start, &end);
     for (Py_ssize_t i = start; i < end; i++) {
         if (at(t, i) > 127) {
             PyObject *part = PyUnicode_Substring(t->text, start, end);
