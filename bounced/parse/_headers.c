@@ -52,6 +52,13 @@ is_blank(Py_UCS4 c)
     return c == ' ' || c == '\t';
 }
 
+/* True when the line after the LF at `end` goes on from it: it starts with a blank (a fold). */
+static inline int
+folded_after(const Text *t, Py_ssize_t end)
+{
+    return end + 1 < t->len && is_blank(at(t, end + 1));
+}
+
 /* Where the line that starts at `from` ends (its LF, or the end of the text); -2 on error. */
 static Py_ssize_t
 line_end(const Text *t, Py_ssize_t from)
@@ -254,7 +261,7 @@ unfolded(const Text *t, Py_ssize_t start, Py_ssize_t first_end, Py_ssize_t *end)
         int failed = PyList_Append(pieces, piece);
         Py_DECREF(piece);
         piece = NULL;
-        if (failed < 0 || stop >= t->len || stop + 1 >= t->len || !is_blank(at(t, stop + 1))) {
+        if (failed < 0 || !folded_after(t, stop)) {
             break;
         }
         Py_ssize_t from = stop + 1;
@@ -299,7 +306,7 @@ each_field(PyObject *block, int (*take)(PyObject *, PyObject *, PyObject *), PyO
             return -1;
         }
         PyObject *name, *value;
-        if (end + 1 < t.len && is_blank(at(&t, end + 1))) {
+        if (folded_after(&t, end)) {
             Py_ssize_t last;
             PyObject *line = unfolded(&t, pos, end, &last);
             if (line == NULL) {
@@ -442,7 +449,7 @@ field_value(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_ssize_t colon;
         if (names_field(&t, p, &name, &colon)) {
-            if (end + 1 < t.len && is_blank(at(&t, end + 1))) {
+            if (folded_after(&t, end)) {
                 Py_ssize_t last;
                 PyObject *line = unfolded(&t, colon + 1, end, &last);
                 if (line == NULL) {
