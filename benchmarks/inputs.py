@@ -93,7 +93,7 @@ def main() -> int:
     messages = inputs(args.seed)
     print(f"{'input':12} {'bytes':>9}  {'kind':11} {'time':>10}  {'speed':>10}")
     for name, raw in messages.items():
-        kind = process(raw).report.kind  # the first read also fills the lazy caches of re
+        kind = process(raw).report.kind  # also compiles what is compiled on first use
         # Enough reads per round for a steady time, fewer for the big inputs.
         count = max(3, min(500, 2_000_000 // len(raw)))
         best = float("inf")
