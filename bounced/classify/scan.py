@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-import ahocorasick
+from ahocorasick_rs import AhoCorasick
 
 from bounced.parse.phrases import needle, parts
 
@@ -30,14 +30,15 @@ K = TypeVar("K", bound=Hashable)
 class Scanner(Generic[K]):
     """Which keys of a phrase table have a phrase in a text, in one pass (module docstring).
 
-    The phrases' literal beginnings go into an Aho-Corasick automaton (pyahocorasick, in C),
-    which reports every occurrence of every beginning in one pass over the text, overlapping
-    ones included, at a cost that does not grow with the number of phrases. Where a beginning
+    The phrases' literal beginnings go into an Aho-Corasick automaton (ahocorasick_rs, the
+    Rust `aho-corasick` crate), which reports every occurrence of every beginning in one pass
+    over the text, overlapping ones included, at a cost that does not grow with the number of
+    phrases. Where a beginning
     occurs, the rest of each phrase that has it (if any) is matched right after it with its own
     small pattern, compiled when first needed, unless the text lacks the rest's `needle`.
     """
 
-    __slots__ = ("_automaton", "_rests")
+    __slots__ = ("_automaton", "_rests", "_rows")
 
     def __init__(self, table: Mapping[K, Iterable[str]]) -> None:
         by_head: dict[str, list[tuple[str, str, K]]] = {}
@@ -49,10 +50,9 @@ class Scanner(Generic[K]):
                 row = (rest, needle(rest), key)
                 if row not in rows:
                     rows.append(row)
-        self._automaton: Any = ahocorasick.Automaton()
-        for head, rows in by_head.items():
-            self._automaton.add_word(head, tuple(rows))
-        self._automaton.make_automaton()
+        self._automaton = AhoCorasick(by_head)
+        # What the automaton reports by the index of a beginning: its rows, in the same order.
+        self._rows = [tuple(rows) for rows in by_head.values()]
         self._rests: dict[str, re.Pattern[str]] = {}
 
     def _rest(self, source: str) -> re.Pattern[str]:
@@ -64,11 +64,10 @@ class Scanner(Generic[K]):
     def keys_in(self, text: str) -> frozenset[K]:
         """Every key one of whose phrases the text holds."""
         found: set[K] = set()
-        rows: tuple[tuple[str, str, K], ...]
-        for end, rows in self._automaton.iter(text):
-            for rest, literal, key in rows:
+        for index, _, end in self._automaton.find_matches_as_indexes(text, overlapping=True):
+            for rest, literal, key in self._rows[index]:
                 if key in found:
                     continue
-                if not rest or (literal in text and self._rest(rest).match(text, end + 1)):
+                if not rest or (literal in text and self._rest(rest).match(text, end)):
                     found.add(key)
         return frozenset(found)

@@ -7,9 +7,8 @@ classes, so that a hostile line costs time proportional to its length.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import ahocorasick
+from ahocorasick_rs import AhoCorasick
 
 # The characters of a local part as bounces print it (quoted strings are rare in bounces and
 # not supported); "%" and "/" appear in gatewayed addresses.
@@ -70,17 +69,7 @@ _COMMAND_PHRASES: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
 )
 
 
-def _trigger_automaton() -> Any:
-    """The triggers in an automaton whose values are (trigger length, trigger, pattern,
-    command)."""
-    automaton = ahocorasick.Automaton()
-    for trigger, pattern, command in _COMMAND_PHRASES:
-        automaton.add_word(trigger, (len(trigger), trigger, pattern, command))
-    automaton.make_automaton()
-    return automaton
-
-
-_TRIGGERS = _trigger_automaton()
+_TRIGGERS = AhoCorasick(trigger for trigger, _, _ in _COMMAND_PHRASES)
 # The last command of a sendmail-style transcript (">>> RCPT To:<...>").
 # ">>>" in sendmail and its clones, "-->" in MDaemon's session transcript.
 _TRANSCRIPT = re.compile(
@@ -247,12 +236,13 @@ def find_command(text: str) -> str | None:
     if "\n" in lowered:
         lowered = collapse(lowered)  # "(in reply to end\n    of DATA command)"
     # Each trigger is tried where it first occurs, from the earliest on.
-    first: dict[str, tuple[int, str, re.Pattern[str], str | None]] = {}
-    for end, (size, trigger, pattern, command) in _TRIGGERS.iter(lowered):
-        if trigger not in first:
-            first[trigger] = (end + 1 - size, trigger, pattern, command)
-    for at, _, pattern, command in sorted(first.values()):
-        match = pattern.match(lowered, at)
+    first: dict[int, int] = {}
+    for index, start, _ in _TRIGGERS.find_matches_as_indexes(lowered, overlapping=True):
+        if index not in first:
+            first[index] = start
+    for start, index in sorted((start, index) for index, start in first.items()):
+        _, pattern, command = _COMMAND_PHRASES[index]
+        match = pattern.match(lowered, start)
         if match is not None:
             return command or _COMMAND_NAMES[match.group(1)]
     if "rcpt to" not in lowered and "mail from" not in lowered:

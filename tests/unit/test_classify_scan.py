@@ -72,6 +72,15 @@ def test_scanner_finds_overlapping_phrases_of_several_keys() -> None:
     assert scanner.keys_in("nothing here") == frozenset()
 
 
+def test_scanner_matches_the_rest_right_after_the_beginning_in_any_script() -> None:
+    """Where a beginning is found, its rest is tried at the next character, also after text
+    that takes several bytes per character in UTF-8."""
+    scanner: Scanner[str] = Scanner({"a": (r"unknown\s{1,3}user",), "b": ("user",)})
+    for prefix in ("", "Empfänger ", "東京の ", "🙂 "):
+        assert scanner.keys_in(f"{prefix}550 unknown  user") == frozenset({"a", "b"})
+        assert scanner.keys_in(f"{prefix}550 unknown, user") == frozenset({"b"})
+
+
 def test_reasons_in_excludes_rejected_for_recipient_replies() -> None:
     """ "Recipient address rejected" is about the address, not a rejected sender."""
     assert R.REJECTED in patterns.reasons_in("550 sender address rejected")

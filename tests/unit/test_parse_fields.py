@@ -66,6 +66,10 @@ def test_find_status(text: str, expected: str | None) -> None:
         ("connect to mx.example.com[192.0.2.1]:25: Connection refused", "CONN"),
         ("host mx.example.com[192.0.2.1] refused to talk to me: 421 busy", "CONN"),
         ("lost connection with mx[192.0.2.1] while sending RCPT TO", "RCPT"),
+        ("lost connection with mx[192.0.2.1] while sending message body", "DATA"),
+        # The earliest wording wins; positions count characters, not UTF-8 bytes.
+        ("Empfänger abgelehnt (in reply to RCPT TO command) while sending DATA", "RCPT"),
+        ("Zustellung für 東京 fehlgeschlagen: server after MAIL FROM:<a@example.com>", "MAIL"),
     ],
 )
 def test_find_command(text: str, expected: str | None) -> None:
