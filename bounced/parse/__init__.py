@@ -39,10 +39,11 @@ __all__ = ["DEFAULT_LIMITS", "Limits", "ParseError", "parse"]
 _PASSING = frozenset({DsnAction.DELIVERED, DsnAction.RELAYED, DsnAction.EXPANDED})
 # Subjects of delay warnings (sendmail and its clones "Warning: could not send message for past
 # 4 hours", Exim "Warning: message ... delayed", Postfix "Delayed Mail (still being retried)").
+# Searched in the lower-cased subject: a case-insensitive alternation with no literal to skip to
+# costs the engine every alternative at every position, two to three times the time.
 _DELAY_SUBJECT = re.compile(
     r"^warning\b|delayed mail|still being retried|delivery delayed|has not yet been delivered|"
-    r"delivery status notification \(delay\)",
-    re.IGNORECASE,
+    r"delivery status notification \(delay\)"
 )
 
 
@@ -123,10 +124,15 @@ def _format_entries(mail: Mail) -> tuple[str, list[Entry]] | None:
         if fmt.detect(mail):
             entries = fmt.read(mail)
             if entries:
-                if _DELAY_SUBJECT.search(mail.subject):
+                if is_delay_warning(mail.subject):
                     entries = [_delayed(e) for e in entries]
                 return fmt.name, _whole_replies(entries, mail.notice)
     return None
+
+
+def is_delay_warning(subject: str) -> bool:
+    """True for the subject of a delay warning, in any case ("warning" only as its first word)."""
+    return _DELAY_SUBJECT.search(subject.lower()) is not None
 
 
 def _delayed(entry: Entry) -> Entry:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bounced.model import DsnAction, Entry, Kind, Reason
-from bounced.parse import _DELAY_SUBJECT, notice, parse
+from bounced.parse import is_delay_warning, notice, parse
 from bounced.parse.entry import make_entry
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -268,4 +268,4 @@ def test_codes_are_read_from_the_refusal_after_accepting_replies() -> None:
 )
 def test_delay_subjects(subject: str, delayed: bool) -> None:
     """Delay warnings are known by their subject's wording, in any case; "warning" only first."""
-    assert (_DELAY_SUBJECT.search(subject) is not None) is delayed
+    assert is_delay_warning(subject) is delayed
