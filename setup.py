@@ -3,8 +3,8 @@
 The parser and the classifier are what every message goes through; the rest of the package
 (the daemon, the policy engine, the store) waits on I/O and stays Python. The list is by
 folder, so a new module of the parser or the classifier is compiled with its neighbours. The
-compiled build also has the parser's header-block reader in C (bounced/parse/_headers.c), whose
-reference form is Python (bounced/parse/mime.py).
+compiled build also has a few of the parser's text functions in C (bounced/parse/_headers.c);
+bounced/parse/native.py says which, and where their Python reference forms are.
 """
 
 from __future__ import annotations

@@ -1,15 +1,19 @@
-/* Header blocks read in C: the compiled build's form of four functions of bounced/parse/mime.py.
+/* Header blocks and field text read in C: the compiled build's form of six functions of the
+ * parser (bounced/parse/native.py lists them).
  *
  * Every message is a few header blocks, and reading them was a fifth of the parser's time in
  * Python: unfolding with a pattern, splitting into lines, partitioning, stripping and lower-casing
  * each one, so a dozen new strings per field. Here one pass over the characters finds where
- * each name and value start and end, and only the strings the caller gets are made.
+ * each name and value start and end, and only the strings the caller gets are made. The same
+ * goes for a structured field's parameters (mime.parse_params) and for collapsing white space
+ * (fields.collapse), which every reply and subject goes through.
  *
- * The functions do exactly what their Python forms in mime.py do, which stay the reference: the
- * pure Python build runs those, and tests/unit/test_parse_headers_c.py checks that both give the
- * same results on any text. Lines end with LF only (mime.to_text has removed CRs). "White space"
- * is what str.strip() and the patterns' \s take (Py_UNICODE_ISSPACE); "blank" is a space or a
- * tab. Every index is checked against the length before a character is read.
+ * The functions do exactly what their Python forms in mime.py and fields.py do, which stay the
+ * reference: the pure Python build runs those, and tests/unit/test_parse_headers_c.py checks that
+ * both give the same results on any text. Lines end with LF only (mime.to_text has removed CRs).
+ * "White space" is what str.strip(), str.split() and the patterns' \s take (Py_UNICODE_ISSPACE);
+ * "blank" is a space or a tab. Every index is checked against the length before a character is
+ * read.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -470,6 +474,327 @@ field_value(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyUnicode_New(0, 0);
 }
 
+/* The words of a text of two or four bytes per character, `" ".join(text.split())` (fields.collapse), in two
+ * passes: the first finds the length and widest character of the result and whether it is the
+ * text itself (no white space at either end, one space between words); the second writes it.
+ */
+#define COLLAPSE(NAME, CHAR)                                                                       \
+    static PyObject *NAME(PyObject *text, const CHAR *chars, Py_ssize_t len)                       \
+    {                                                                                              \
+        Py_ssize_t size = 0;                                                                       \
+        Py_UCS4 widest = 0;                                                                        \
+        int same = 1;                                                                              \
+        for (Py_ssize_t i = 0; i < len;) {                                                         \
+            Py_ssize_t gap = i;                                                                    \
+            while (i < len && Py_UNICODE_ISSPACE(chars[i])) {                                      \
+                i++;                                                                               \
+            }                                                                                      \
+            if (i == len) {                                                                        \
+                same &= gap == i; /* white space at the end */                                     \
+                break;                                                                             \
+            }                                                                                      \
+            if (size > 0) {                                                                        \
+                size++; /* the one space between two words */                                      \
+                same &= i - gap == 1 && chars[gap] == ' ';                                         \
+            }                                                                                      \
+            else {                                                                                 \
+                same &= gap == i; /* white space at the start */                                   \
+            }                                                                                      \
+            for (; i < len && !Py_UNICODE_ISSPACE(chars[i]); i++) {                                \
+                widest = chars[i] > widest ? chars[i] : widest;                                    \
+                size++;                                                                            \
+            }                                                                                      \
+        }                                                                                          \
+        if (same) {                                                                                \
+            return Py_NewRef(text);                                                                \
+        }                                                                                          \
+        PyObject *out = PyUnicode_New(size, widest);                                               \
+        if (out == NULL) {                                                                         \
+            return NULL;                                                                           \
+        }                                                                                          \
+        int kind = PyUnicode_KIND(out);                                                            \
+        void *data = PyUnicode_DATA(out);                                                          \
+        Py_ssize_t n = 0;                                                                          \
+        for (Py_ssize_t i = 0; i < len;) {                                                         \
+            while (i < len && Py_UNICODE_ISSPACE(chars[i])) {                                      \
+                i++;                                                                               \
+            }                                                                                      \
+            if (i == len) {                                                                        \
+                break;                                                                             \
+            }                                                                                      \
+            if (n > 0) {                                                                           \
+                PyUnicode_WRITE(kind, data, n++, ' ');                                             \
+            }                                                                                      \
+            for (; i < len && !Py_UNICODE_ISSPACE(chars[i]); i++) {                                \
+                PyUnicode_WRITE(kind, data, n++, chars[i]);                                        \
+            }                                                                                      \
+        }                                                                                          \
+        return out;                                                                                \
+    }
+
+COLLAPSE(collapse_ucs2, Py_UCS2)
+COLLAPSE(collapse_ucs4, Py_UCS4)
+
+/* White space among the characters of one byte (str.split()'s), looked up without a call. */
+static unsigned char latin1_space[256];
+
+/* collapse for a text of one byte per character (most texts): one pass into a buffer, each word
+ * copied whole. */
+static PyObject *
+collapse_ucs1(PyObject *text, const Py_UCS1 *chars, Py_ssize_t len)
+{
+    Py_UCS1 small[512];
+    Py_UCS1 *buffer = len <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc(len);
+    if (buffer == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t size = 0;
+    Py_UCS1 high = 0; /* any character over 127 sets its top bit */
+    int same = 1;
+    for (Py_ssize_t i = 0; i < len;) {
+        Py_ssize_t gap = i;
+        while (i < len && latin1_space[chars[i]]) {
+            i++;
+        }
+        if (i == len) {
+            same &= gap == i; /* white space at the end */
+            break;
+        }
+        if (size > 0) {
+            same &= i - gap == 1 && chars[gap] == ' ';
+            buffer[size++] = ' ';
+        }
+        else {
+            same &= gap == i; /* white space at the start */
+        }
+        Py_ssize_t word = i;
+        while (i < len && !latin1_space[chars[i]]) {
+            high |= chars[i];
+            i++;
+        }
+        memcpy(buffer + size, chars + word, i - word);
+        size += i - word;
+    }
+    PyObject *out = same ? Py_NewRef(text) : PyUnicode_New(size, high & 0x80 ? 255 : 127);
+    if (out != NULL && !same) {
+        memcpy(PyUnicode_1BYTE_DATA(out), buffer, size);
+    }
+    if (buffer != small) {
+        PyMem_Free(buffer);
+    }
+    return out;
+}
+
+/* collapse(text): fields.collapse, `" ".join(text.split())`: every run of white space, line ends
+ * included, one space, none at either end. A text that is so already is returned as it is. */
+static PyObject *
+collapse(PyObject *module, PyObject *arg)
+{
+    Text t;
+    if (text_init(&t, arg, "text") < 0) {
+        return NULL;
+    }
+    switch (t.kind) {
+    case PyUnicode_1BYTE_KIND:
+        return collapse_ucs1(arg, PyUnicode_1BYTE_DATA(arg), t.len);
+    case PyUnicode_2BYTE_KIND:
+        return collapse_ucs2(arg, PyUnicode_2BYTE_DATA(arg), t.len);
+    default:
+        return collapse_ucs4(arg, PyUnicode_4BYTE_DATA(arg), t.len);
+    }
+}
+
+#define MAX_PARAM_NAME 78    /* mime._PARAM: [A-Za-z0-9_.*-]{1,78} */
+#define MAX_PARAM_RUN 2000   /* mime._PARAM: [^"\\]{0,2000} and [^;\s]{0,2000} */
+#define MAX_PARAM_ESCAPES 20 /* mime._PARAM: (?:\\.[^"\\]{0,2000}){0,20} */
+
+static inline int
+is_param_name(Py_UCS4 c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '.' || c == '*' || c == '-';
+}
+
+static inline Py_ssize_t
+skip_space(const Text *t, Py_ssize_t p)
+{
+    while (p < t->len && Py_UNICODE_ISSPACE(at(t, p))) {
+        p++;
+    }
+    return p;
+}
+
+/* Where the run of characters other than '"' and '\' that starts at `p` ends. */
+static inline Py_ssize_t
+unquoted_run(const Text *t, Py_ssize_t p)
+{
+    while (p < t->len && at(t, p) != '"' && at(t, p) != '\\') {
+        p++;
+    }
+    return p;
+}
+
+/* The quoted string whose opening quote is at `quote`, as mime._PARAM's first branch matches it:
+ * sets *end past its closing quote and returns where the closing quote is, or -1 when that
+ * branch does not match there (no closing quote, a run or an escape over the bounds, or a
+ * backslash before a line end or the end). The branch cannot match elsewhere by backtracking:
+ * each of its runs stops only at a quote or a backslash. */
+static Py_ssize_t
+quoted_end(const Text *t, Py_ssize_t quote, Py_ssize_t *end)
+{
+    Py_ssize_t p = quote + 1;
+    Py_ssize_t run_end = unquoted_run(t, p);
+    if (run_end - p > MAX_PARAM_RUN) {
+        return -1;
+    }
+    p = run_end;
+    for (int escapes = 0; escapes < MAX_PARAM_ESCAPES; escapes++) {
+        if (p + 1 >= t->len || at(t, p) != '\\' || at(t, p + 1) == '\n') {
+            break;
+        }
+        run_end = unquoted_run(t, p + 2);
+        if (run_end - (p + 2) > MAX_PARAM_RUN) {
+            return -1;
+        }
+        p = run_end;
+    }
+    if (p >= t->len || at(t, p) != '"') {
+        return -1;
+    }
+    *end = p + 1;
+    return p;
+}
+
+/* The parameter name of a match, as the dictionary key: lower-cased, trailing '*'s removed. */
+static PyObject *
+param_key(const Text *t, Py_ssize_t start, Py_ssize_t end)
+{
+    while (end > start && at(t, end - 1) == '*') {
+        end--;
+    }
+    PyObject *key = PyUnicode_New(end - start, 127);
+    if (key == NULL) {
+        return NULL;
+    }
+    Py_UCS1 *chars = PyUnicode_1BYTE_DATA(key);
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = at(t, i);
+        chars[i - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    return key;
+}
+
+/* The value of a quoted parameter: its text with each \" turned into " (str.replace). */
+static PyObject *
+quoted_value(const Text *t, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *value = PyUnicode_Substring(t->text, start, end);
+    if (value == NULL || PyUnicode_FindChar(value, '\\', 0, end - start, 1) == -1) {
+        return value;
+    }
+    PyObject *from = PyUnicode_FromString("\\\"");
+    PyObject *to = from == NULL ? NULL : PyUnicode_FromString("\"");
+    PyObject *replaced = to == NULL ? NULL : PyUnicode_Replace(value, from, to, -1);
+    Py_XDECREF(from);
+    Py_XDECREF(to);
+    Py_DECREF(value);
+    return replaced;
+}
+
+/* Matches mime._PARAM at the ';' at `semi`. Returns where the match ends and sets *key and
+ * *value (new references), or returns 0 when it does not match there (both left NULL), or -1 on
+ * error. */
+static Py_ssize_t
+param_at(const Text *t, Py_ssize_t semi, PyObject **key, PyObject **value)
+{
+    *key = *value = NULL;
+    Py_ssize_t name = skip_space(t, semi + 1);
+    Py_ssize_t p = name;
+    while (p < t->len && is_param_name(at(t, p))) {
+        p++;
+    }
+    /* A longer name leaves a name character where "\s*=" must follow, whatever the backtracking. */
+    if (p == name || p - name > MAX_PARAM_NAME) {
+        return 0;
+    }
+    Py_ssize_t name_end = p;
+    p = skip_space(t, p);
+    if (p >= t->len || at(t, p) != '=') {
+        return 0;
+    }
+    p = skip_space(t, p + 1);
+    Py_ssize_t end = -1;
+    Py_ssize_t close = p < t->len && at(t, p) == '"' ? quoted_end(t, p, &end) : -1;
+    if (close >= 0) {
+        *value = quoted_value(t, p + 1, close);
+    }
+    else {
+        end = p;
+        while (end < t->len && end - p < MAX_PARAM_RUN && at(t, end) != ';'
+               && !Py_UNICODE_ISSPACE(at(t, end))) {
+            end++;
+        }
+        *value = PyUnicode_Substring(t->text, p, end);
+    }
+    if (*value == NULL) {
+        return -1;
+    }
+    *key = param_key(t, name, name_end);
+    if (*key == NULL) {
+        Py_CLEAR(*value);
+        return -1;
+    }
+    return end;
+}
+
+/* parse_params(value): mime.parse_params, a structured field such as Content-Type split into its
+ * lower-cased value and its parameters (the first of each name kept), each ';' tried as
+ * mime._PARAM.findall tries it: a match resumes the search at its end, a failure at the next
+ * character. */
+static PyObject *
+parse_params(PyObject *module, PyObject *arg)
+{
+    Text t;
+    if (text_init(&t, arg, "value") < 0) {
+        return NULL;
+    }
+    Py_ssize_t semi = PyUnicode_FindChar(arg, ';', 0, t.len, 1);
+    if (semi == -2) {
+        return NULL;
+    }
+    PyObject *head = stripped_lower(&t, 0, semi < 0 ? t.len : semi);
+    PyObject *params = head == NULL ? NULL : PyDict_New();
+    if (params == NULL) {
+        Py_XDECREF(head);
+        return NULL;
+    }
+    while (semi >= 0 && semi < t.len) {
+        PyObject *key, *value;
+        Py_ssize_t end = param_at(&t, semi, &key, &value);
+        if (end < 0) {
+            goto error;
+        }
+        if (key != NULL) {
+            PyObject *kept = PyDict_SetDefault(params, key, value);
+            Py_DECREF(key);
+            Py_DECREF(value);
+            if (kept == NULL) {
+                goto error;
+            }
+        }
+        Py_ssize_t from = key != NULL ? end : semi + 1;
+        semi = from < t.len ? PyUnicode_FindChar(arg, ';', from, t.len, 1) : -1;
+        if (semi == -2) {
+            goto error;
+        }
+    }
+    return Py_BuildValue("(NN)", head, params);
+error:
+    Py_DECREF(head);
+    Py_DECREF(params);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"split_header_block", (PyCFunction)(void (*)(void))split_header_block, METH_FASTCALL,
      "The header block at `start` and where the body starts (mime.split_header_block)."},
@@ -479,13 +804,17 @@ static PyMethodDef methods[] = {
      "The fields of a header block by lower-case name, each name's values in order."},
     {"field_value", (PyCFunction)(void (*)(void))field_value, METH_FASTCALL,
      "The unfolded value of the first field of this name in a header block; empty if none."},
+    {"parse_params", parse_params, METH_O,
+     "A structured field's lower-cased value and its parameters (mime.parse_params)."},
+    {"collapse", collapse, METH_O,
+     "Every run of white space one space, none at either end (fields.collapse)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "bounced.parse._headers",
-    "Header blocks read in C (see bounced/parse/mime.py, which holds the reference forms).",
+    "Header blocks and field text read in C (bounced/parse/native.py names the Python forms).",
     0,
     methods,
 };
@@ -493,5 +822,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__headers(void)
 {
+    for (Py_UCS4 c = 0; c < 256; c++) {
+        latin1_space[c] = Py_UNICODE_ISSPACE(c) ? 1 : 0;
+    }
     return PyModuleDef_Init(&module);
 }

@@ -10,6 +10,8 @@ import re
 
 from ahocorasick_rs import AhoCorasick
 
+from bounced.parse.native import native
+
 # The characters of a local part as bounces print it (quoted strings are rare in bounces and
 # not supported); "%" and "/" appear in gatewayed addresses.
 LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]{1,200}"
@@ -102,9 +104,13 @@ _TYPE_PREFIX = re.compile(r"^\s*([A-Za-z][\w/-]{0,20})\s*;\s*")
 _SOURCE_ROUTE = re.compile(r"^@[^:]{1,300}:")
 
 
-def collapse(text: str) -> str:
-    """Whitespace runs (line ends included) turned into one space; trimmed."""
+def _py_collapse(text: str) -> str:
+    """Whitespace runs (line ends included) turned into one space; trimmed. (`collapse` is
+    this function's C form in the compiled build.)"""
     return " ".join(text.split())
+
+
+collapse = native("collapse", _py_collapse)
 
 
 def clean_address(value: str) -> str:

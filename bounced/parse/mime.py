@@ -19,13 +19,11 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-import importlib
 import re
-from collections.abc import Callable
-from typing import TypeVar, cast
 
 from bounced.errors import LimitError, ParseError
 from bounced.model import Headers, value
+from bounced.parse.native import native
 
 
 @value
@@ -191,8 +189,9 @@ def _decode_word(match: re.Match[str]) -> str:
         return match.group(0)
 
 
-def parse_params(value: str) -> tuple[str, dict[str, str]]:
-    """Split a structured field such as Content-Type into its lower-cased value and parameters."""
+def _py_parse_params(value: str) -> tuple[str, dict[str, str]]:
+    """Split a structured field such as Content-Type into its lower-cased value and parameters
+    (the first of each name; `parse_params` is this function's C form in the compiled build)."""
     head, sep, _ = value.partition(";")
     params: dict[str, str] = {}
     if sep:
@@ -302,27 +301,13 @@ def _py_fields(block: str) -> list[tuple[str, str]]:
     return out
 
 
-_F = TypeVar("_F", bound=Callable[..., object])
-
-
-def _native(name: str, reference: _F) -> _F:
-    """The C form of a header-block function when this build has one, else `reference`.
-
-    The compiled build reads header blocks in C (bounced/parse/_headers.c): the functions above
-    are a fifth of the parser's time in Python. The C forms do exactly what these do (tested on
-    any text: tests/unit/test_parse_headers_c.py); the pure Python build runs these.
-    """
-    try:
-        module = importlib.import_module("bounced.parse._headers")
-    except ImportError:
-        return reference
-    return cast(_F, getattr(module, name))
-
-
-split_header_block = _native("split_header_block", _py_split_header_block)
-_field_value = _native("field_value", _py_field_value)
-_fields = _native("fields", _py_fields)
-_index_fields = _native("index_fields", _py_index_fields)
+# The compiled build reads header blocks in C (bounced/parse/native.py): the functions above
+# were a fifth of the parser's time in Python.
+split_header_block = native("split_header_block", _py_split_header_block)
+_field_value = native("field_value", _py_field_value)
+_fields = native("fields", _py_fields)
+_index_fields = native("index_fields", _py_index_fields)
+parse_params = native("parse_params", _py_parse_params)
 
 
 class Part:

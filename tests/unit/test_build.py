@@ -84,7 +84,7 @@ def test_setup_compiles_only_inside_build_wheel(monkeypatch: pytest.MonkeyPatch)
     reason="set BOUNCED_EXPECT_COMPILED=1 when testing a compiled build (.ci/run does)",
 )
 def test_the_compiled_build_is_the_one_under_test() -> None:
-    headers = importlib.import_module("bounced.parse._headers")  # the C header reader
+    headers = importlib.import_module("bounced.parse._headers")  # the C text functions
     for module in (bounced.parse, bounced.parse.mime, bounced.classify, headers):
         assert module.__file__ is not None
         assert module.__file__.endswith((".so", ".pyd")), module.__file__
