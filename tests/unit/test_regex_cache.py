@@ -123,18 +123,18 @@ def test_the_setting_turns_it_off_or_names_the_file(
     monkeypatch.delenv(regex_cache.ENV, raising=False)
     default = RegexCache.default()
     assert default is not None
-    assert default.path.parent == tmp_path / "bounced"
+    assert Path(default.path).parent == tmp_path / "bounced"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/folder")  # ignored, as the XDG rules say
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     in_home = RegexCache.default()
     assert in_home is not None
-    assert in_home.path.parent == tmp_path / "home" / ".cache" / "bounced"
+    assert Path(in_home.path).parent == tmp_path / "home" / ".cache" / "bounced"
     monkeypatch.setenv(regex_cache.ENV, "0")
     assert RegexCache.default() is None
     monkeypatch.setenv(regex_cache.ENV, str(tmp_path / "mine.bin"))
     named = RegexCache.default()
     assert named is not None
-    assert named.path == tmp_path / "mine.bin"
+    assert named.path == str(tmp_path / "mine.bin")
 
 
 def test_bounced_parse_writes_the_cache_once_and_reads_the_same_with_it(tmp_path: Path) -> None:
