@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bounced.parse import fields as F
 
@@ -121,3 +123,18 @@ def test_find_statuses_in_order() -> None:
     """Every enhanced code of a text is found, in order, versions and addresses left out."""
     text = "550 4.4.7 expired; earlier: 441 4.4.1 no answer (v2.1.3, 192.0.2.1)"
     assert F.find_statuses(text) == ["4.4.7", "4.4.1"]
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet="ab.@-_<> ,\n\u00e9", max_size=80))
+def test_find_addresses_finds_every_match_in_order(text: str) -> None:
+    """The searches that stop at the last "@" find what a scan of the whole text finds."""
+    expected: dict[str, str] = {}
+    for match in F.ADDRESS.finditer(text):
+        address = match.group(1).strip(".")
+        expected.setdefault(address.lower(), address)
+    assert F.find_addresses(text) == list(expected.values())
+
+
+def test_find_addresses_reads_short_addresses_close_together() -> None:
+    assert F.find_addresses("a@x b@y,c@z") == ["a@x", "b@y", "c@z"]
