@@ -171,12 +171,13 @@ def _read_dsn(mail: Mail, status_text: str) -> Report | None:
     told: list[Entry] | None = None
     if not groups:
         return None
-    if any(group.recipient is None for group in groups):
+    recipients = [group.recipient for group in groups]
+    if None in recipients:
         told = _notice_entries(mail)
         stand_ins = mail.failed_recipients + [e.recipient for e in told]
     else:
         stand_ins = mail.failed_recipients
-    entries = [entry for _, entry in dsn.read_groups(fields, stand_ins)]
+    entries = [entry for _, entry in dsn.read_groups(fields, stand_ins, recipients)]
     if not entries:
         return None
     failing = [e for e in entries if e.action not in _PASSING]

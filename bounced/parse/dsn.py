@@ -239,20 +239,23 @@ def parse_action(value: str | None) -> DsnAction | None:
 
 
 def read_groups(
-    status: StatusFields, stand_ins: list[str] | None = None
+    status: StatusFields,
+    stand_ins: list[str] | None = None,
+    recipients: list[str | None] | None = None,
 ) -> list[tuple[RecipientFields, Entry]]:
     """One entry per recipient group, with the group it came from.
 
     A group whose recipient is not an address takes the next unused stand-in (the bounce's
-    X-Failed-Recipients, addresses the notice names) when there is one.
+    X-Failed-Recipients, addresses the notice names) when there is one. `recipients` is each
+    group's `recipient` when the caller has read them already (each costs a pattern match).
     """
     out: list[tuple[RecipientFields, Entry]] = []
     seen: set[str] = set()
     spare = [a for a in (stand_ins or []) if F.is_address(a)]
-    for group in status.recipients:
-        recipient = group.recipient
-        if recipient is None:
-            recipient = _stand_in(group, spare, seen)
+    if recipients is None:
+        recipients = [group.recipient for group in status.recipients]
+    for group, named in zip(status.recipients, recipients, strict=True):
+        recipient = named if named is not None else _stand_in(group, spare, seen)
         if recipient is None:
             continue
         key = recipient.lower()
