@@ -474,10 +474,10 @@ field_value(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyUnicode_New(0, 0);
 }
 
-/* The words of a text of two or four bytes per character, `" ".join(text.split())` (fields.collapse), in two
- * passes: the first finds the length and widest character of the result and whether it is the
- * text itself (no white space at either end, one space between words); the second writes it.
- */
+/* The words of a text of two or four bytes per character, `" ".join(text.split())`
+ * (fields.collapse), in two passes: the first finds the length and widest character of the
+ * result and whether it is the text itself (no white space at either end, one space between
+ * words); the second writes it. */
 #define COLLAPSE(NAME, CHAR)                                                                       \
     static PyObject *NAME(PyObject *text, const CHAR *chars, Py_ssize_t len)                       \
     {                                                                                              \

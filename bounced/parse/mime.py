@@ -23,6 +23,7 @@ import re
 
 from bounced.errors import LimitError, ParseError
 from bounced.model import Headers, value
+from bounced.parse.fields import collapse
 from bounced.parse.native import native
 
 
@@ -504,7 +505,7 @@ def html_to_text(text: str) -> str:
 
 def _flow(text: str) -> str:
     """HTML outside `<pre>` as lines: white space collapsed, breaks where the tags put them."""
-    text = " ".join(text.split())
+    text = collapse(text)
     text = _LINE_BREAK.sub("\n", text)
     text = _HTML_BREAK.sub("\n\n", text)
     text = _SPACE_RUNS.sub(" ", _TAG.sub(" ", text))

@@ -319,7 +319,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 def reflow(text: str) -> str:
     """Each paragraph on one line, its whitespace collapsed: prose that its writer's mail client
     wrapped at whatever width, read as the sentences it is."""
-    return "\n\n".join(" ".join(p.split()) for p in _PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(F.collapse(p) for p in _PARAGRAPH_BREAK.split(text))
 
 
 def hint_of(text: str, hints: tuple[Hint, ...]) -> Reason | None:
