@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
 import re
 
 from bounced.errors import LimitError, ParseError
@@ -499,6 +498,10 @@ def html_to_text(text: str) -> str:
         pieces.append(_TAG.sub("", text[opening.end() : closing.start()]))
         pos = closing.end()
     pieces.append(_flow(text[pos:]))
+    # Imported here: the html module's table of 2,200 entities is a millisecond of every start
+    # of `bounced parse`, and few notices are HTML only.
+    import html  # noqa: PLC0415
+
     text = html.unescape("\n".join(pieces))
     return _BLANK_RUNS.sub("\n\n", text)
 
