@@ -192,6 +192,22 @@ stripped(const Text *t, Py_ssize_t start, Py_ssize_t end)
     return PyUnicode_Substring(t->text, start, end);
 }
 
+/* `text[start:end].lower()` for a span of ASCII characters only. */
+static PyObject *
+ascii_lower(const Text *t, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *out = PyUnicode_New(end - start, 127);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_UCS1 *chars = PyUnicode_1BYTE_DATA(out);
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = at(t, i);
+        chars[i - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    return out;
+}
+
 /* `text[start:end].strip().lower()`: lower-cased here when ASCII, by str.lower otherwise. */
 static PyObject *
 stripped_lower(const Text *t, Py_ssize_t start, Py_ssize_t end)
@@ -208,16 +224,7 @@ stripped_lower(const Text *t, Py_ssize_t start, Py_ssize_t end)
             return lower;
         }
     }
-    PyObject *out = PyUnicode_New(end - start, 127);
-    if (out == NULL) {
-        return NULL;
-    }
-    Py_UCS1 *chars = PyUnicode_1BYTE_DATA(out);
-    for (Py_ssize_t i = start; i < end; i++) {
-        Py_UCS4 c = at(t, i);
-        chars[i - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    }
-    return out;
+    return ascii_lower(t, start, end);
 }
 
 /* One field of a logical line (no LF in it) as mime._fields_of reads it: `line[start:end]`
@@ -474,19 +481,33 @@ field_value(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyUnicode_New(0, 0);
 }
 
-/* The words of a text of two or four bytes per character, `" ".join(text.split())`
- * (fields.collapse), in two passes: the first finds the length and widest character of the
- * result and whether it is the text itself (no white space at either end, one space between
- * words); the second writes it. */
-#define COLLAPSE(NAME, CHAR)                                                                       \
+/* White space among the characters of one byte (str.split()'s), looked up without a call. */
+static unsigned char latin1_space[256];
+
+static inline int
+is_space(Py_UCS4 c)
+{
+    return c < 256 ? latin1_space[c] : Py_UNICODE_ISSPACE(c);
+}
+
+/* collapse for a text of one storage width: one pass into a buffer of that width, each word
+ * copied whole, then PyUnicode_FromKindAndData, which gives the result its narrowest form (a
+ * text whose only wide characters were white space comes out narrow). The result is never
+ * longer than the text; the text itself is returned when it has no white space at either end
+ * and one space between words. */
+#define COLLAPSE(NAME, CHAR, KIND)                                                                 \
     static PyObject *NAME(PyObject *text, const CHAR *chars, Py_ssize_t len)                       \
     {                                                                                              \
+        CHAR small[256];                                                                           \
+        CHAR *buffer = len <= 256 ? small : PyMem_Malloc(len * sizeof(CHAR));                      \
+        if (buffer == NULL) {                                                                      \
+            return PyErr_NoMemory();                                                               \
+        }                                                                                          \
         Py_ssize_t size = 0;                                                                       \
-        Py_UCS4 widest = 0;                                                                        \
         int same = 1;                                                                              \
         for (Py_ssize_t i = 0; i < len;) {                                                         \
             Py_ssize_t gap = i;                                                                    \
-            while (i < len && Py_UNICODE_ISSPACE(chars[i])) {                                      \
+            while (i < len && is_space(chars[i])) {                                                \
                 i++;                                                                               \
             }                                                                                      \
             if (i == len) {                                                                        \
@@ -494,96 +515,29 @@ field_value(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 break;                                                                             \
             }                                                                                      \
             if (size > 0) {                                                                        \
-                size++; /* the one space between two words */                                      \
                 same &= i - gap == 1 && chars[gap] == ' ';                                         \
+                buffer[size++] = ' ';                                                              \
             }                                                                                      \
             else {                                                                                 \
                 same &= gap == i; /* white space at the start */                                   \
             }                                                                                      \
-            for (; i < len && !Py_UNICODE_ISSPACE(chars[i]); i++) {                                \
-                widest = chars[i] > widest ? chars[i] : widest;                                    \
-                size++;                                                                            \
-            }                                                                                      \
-        }                                                                                          \
-        if (same) {                                                                                \
-            return Py_NewRef(text);                                                                \
-        }                                                                                          \
-        PyObject *out = PyUnicode_New(size, widest);                                               \
-        if (out == NULL) {                                                                         \
-            return NULL;                                                                           \
-        }                                                                                          \
-        int kind = PyUnicode_KIND(out);                                                            \
-        void *data = PyUnicode_DATA(out);                                                          \
-        Py_ssize_t n = 0;                                                                          \
-        for (Py_ssize_t i = 0; i < len;) {                                                         \
-            while (i < len && Py_UNICODE_ISSPACE(chars[i])) {                                      \
+            Py_ssize_t word = i;                                                                   \
+            while (i < len && !is_space(chars[i])) {                                               \
                 i++;                                                                               \
             }                                                                                      \
-            if (i == len) {                                                                        \
-                break;                                                                             \
-            }                                                                                      \
-            if (n > 0) {                                                                           \
-                PyUnicode_WRITE(kind, data, n++, ' ');                                             \
-            }                                                                                      \
-            for (; i < len && !Py_UNICODE_ISSPACE(chars[i]); i++) {                                \
-                PyUnicode_WRITE(kind, data, n++, chars[i]);                                        \
-            }                                                                                      \
+            memcpy(buffer + size, chars + word, (i - word) * sizeof(CHAR));                        \
+            size += i - word;                                                                      \
+        }                                                                                          \
+        PyObject *out = same ? Py_NewRef(text) : PyUnicode_FromKindAndData(KIND, buffer, size);    \
+        if (buffer != small) {                                                                     \
+            PyMem_Free(buffer);                                                                    \
         }                                                                                          \
         return out;                                                                                \
     }
 
-COLLAPSE(collapse_ucs2, Py_UCS2)
-COLLAPSE(collapse_ucs4, Py_UCS4)
-
-/* White space among the characters of one byte (str.split()'s), looked up without a call. */
-static unsigned char latin1_space[256];
-
-/* collapse for a text of one byte per character (most texts): one pass into a buffer, each word
- * copied whole. */
-static PyObject *
-collapse_ucs1(PyObject *text, const Py_UCS1 *chars, Py_ssize_t len)
-{
-    Py_UCS1 small[512];
-    Py_UCS1 *buffer = len <= (Py_ssize_t)sizeof(small) ? small : PyMem_Malloc(len);
-    if (buffer == NULL) {
-        return PyErr_NoMemory();
-    }
-    Py_ssize_t size = 0;
-    Py_UCS1 high = 0; /* any character over 127 sets its top bit */
-    int same = 1;
-    for (Py_ssize_t i = 0; i < len;) {
-        Py_ssize_t gap = i;
-        while (i < len && latin1_space[chars[i]]) {
-            i++;
-        }
-        if (i == len) {
-            same &= gap == i; /* white space at the end */
-            break;
-        }
-        if (size > 0) {
-            same &= i - gap == 1 && chars[gap] == ' ';
-            buffer[size++] = ' ';
-        }
-        else {
-            same &= gap == i; /* white space at the start */
-        }
-        Py_ssize_t word = i;
-        while (i < len && !latin1_space[chars[i]]) {
-            high |= chars[i];
-            i++;
-        }
-        memcpy(buffer + size, chars + word, i - word);
-        size += i - word;
-    }
-    PyObject *out = same ? Py_NewRef(text) : PyUnicode_New(size, high & 0x80 ? 255 : 127);
-    if (out != NULL && !same) {
-        memcpy(PyUnicode_1BYTE_DATA(out), buffer, size);
-    }
-    if (buffer != small) {
-        PyMem_Free(buffer);
-    }
-    return out;
-}
+COLLAPSE(collapse_ucs1, Py_UCS1, PyUnicode_1BYTE_KIND)
+COLLAPSE(collapse_ucs2, Py_UCS2, PyUnicode_2BYTE_KIND)
+COLLAPSE(collapse_ucs4, Py_UCS4, PyUnicode_4BYTE_KIND)
 
 /* collapse(text): fields.collapse, `" ".join(text.split())`: every run of white space, line ends
  * included, one space, none at either end. A text that is so already is returned as it is. */
@@ -665,23 +619,15 @@ quoted_end(const Text *t, Py_ssize_t quote, Py_ssize_t *end)
     return p;
 }
 
-/* The parameter name of a match, as the dictionary key: lower-cased, trailing '*'s removed. */
+/* The parameter name of a match (ASCII, is_param_name) as the dictionary key: lower-cased,
+ * trailing '*'s removed. */
 static PyObject *
 param_key(const Text *t, Py_ssize_t start, Py_ssize_t end)
 {
     while (end > start && at(t, end - 1) == '*') {
         end--;
     }
-    PyObject *key = PyUnicode_New(end - start, 127);
-    if (key == NULL) {
-        return NULL;
-    }
-    Py_UCS1 *chars = PyUnicode_1BYTE_DATA(key);
-    for (Py_ssize_t i = start; i < end; i++) {
-        Py_UCS4 c = at(t, i);
-        chars[i - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    }
-    return key;
+    return ascii_lower(t, start, end);
 }
 
 /* The value of a quoted parameter: its text with each \" turned into " (str.replace). */
