@@ -4,12 +4,12 @@ Theory of operation: the smaller tables (each MTA's own, remote hosts) are one r
 expression each, their phrases merged into a character trie (bounced/parse/phrases.py). A
 `Scanner` answers the question the large tables ask (reply phrases, MTA markers): which keys
 (reasons, rule numbers, MTA names) have a phrase in the text. It does without the regex engine:
-the literal beginnings of all phrases go into an Aho-Corasick automaton that finds every
-occurrence of every beginning, overlapping ones included, in one pass in C; where one occurs,
-the rest of each phrase that begins so is matched right after it with a small pattern of its
-own. Most such matches fail (a short beginning such as "<" or "user " is everywhere, the words
-after its gap are not), so a rest whose gap is followed by literal text is only matched when the
-text holds that literal: a substring test costs a fraction of a match.
+the literal beginnings of all phrases go into an Aho-Corasick automaton (ahocorasick_rs, in
+Rust) that finds every occurrence of every beginning, overlapping ones included, in one pass;
+where one occurs, the rest of each phrase that begins so is matched right after it with a small
+pattern of its own. Most such matches fail (a short beginning such as "<" or "user " is
+everywhere, the words after its gap are not), so a rest whose gap is followed by literal text is
+only matched when the text holds that literal: a substring test costs a fraction of a match.
 
 Phrases follow Rule 1 of bounced/parse/phrases.py; here the literal beginning may not be empty.
 """
@@ -33,9 +33,9 @@ class Scanner(Generic[K]):
     The phrases' literal beginnings go into an Aho-Corasick automaton (ahocorasick_rs, the
     Rust `aho-corasick` crate), which reports every occurrence of every beginning in one pass
     over the text, overlapping ones included, at a cost that does not grow with the number of
-    phrases. Where a beginning
-    occurs, the rest of each phrase that has it (if any) is matched right after it with its own
-    small pattern, compiled when first needed, unless the text lacks the rest's `needle`.
+    phrases. Where a beginning occurs, the rest of each phrase that has it (if any) is matched
+    right after it with its own small pattern, compiled when first needed, unless the text
+    lacks the rest's `needle`.
     """
 
     __slots__ = ("_automaton", "_rests", "_rows")

@@ -301,8 +301,8 @@ def _py_fields(block: str) -> list[tuple[str, str]]:
     return out
 
 
-# The compiled build reads header blocks in C (bounced/parse/native.py): the functions above
-# were a fifth of the parser's time in Python.
+# The compiled build has these functions in C (bounced/parse/native.py): reading header blocks
+# was a fifth of the parser's time in Python.
 split_header_block = native("split_header_block", _py_split_header_block)
 _field_value = native("field_value", _py_field_value)
 _fields = native("fields", _py_fields)
